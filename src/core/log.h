@@ -8,6 +8,8 @@
 #ifndef JTD_CORE_LOG_H
 #define JTD_CORE_LOG_H
 
+#include <stddef.h>
+
 #include "core/err.h"
 
 enum jtd_log_level {
