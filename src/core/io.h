@@ -30,4 +30,11 @@ void jtd_close(int fd);
 int jtd_set_nonblock(int fd);
 int jtd_set_cloexec(int fd);
 
+/*
+ * A pipe whose both ends are close-on-exec from birth (pipe2 with
+ * O_CLOEXEC, plus `flags` such as O_NONBLOCK).  Its spelling differs per
+ * libc, so each backend directory provides it (compat.c).
+ */
+int jtd_pipe_cloexec(int fds[2], int flags);
+
 #endif
