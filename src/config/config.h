@@ -29,8 +29,12 @@ struct jtd_plugincfg;	/* defined in plugincfg.h */
 
 /*
  * The hclspec trees returned to Nomad by TaskConfigSchema and
- * ConfigSchema.  Built once; owned by the config module; never freed by
- * callers.
+ * ConfigSchema.  Built in static storage by the first call (make that
+ * call from one thread, e.g. at start-up; later calls from any thread
+ * only read); never freed by callers.
+ *
+ * The typed structures and their decoders are in config/taskcfg.h and
+ * config/plugincfg.h; the generic value tree in config/value.h.
  */
 const Hashicorp__Nomad__Plugins__Shared__Hclspec__Spec *
     jtd_taskcfg_spec(void);
