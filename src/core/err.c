@@ -13,6 +13,8 @@ static struct jtd_err oom_err = {
 	.code = JTD_EXHAUSTED, .sys_errno = ENOMEM, .msg = "out of memory",
 };
 
+static char *vformat(const char *fmt, va_list ap) JTD_PRINTF(1, 0);
+
 static char *
 vformat(const char *fmt, va_list ap)
 {

@@ -74,6 +74,9 @@ jtd_json_escape(char *buf, size_t size, const char *s)
 	buf[o] = '\0';
 }
 
+static void append(char *line, size_t *off, const char *fmt, ...)
+    JTD_PRINTF(3, 4);
+
 /* Append to a fixed line buffer; silently truncates. */
 static void
 append(char *line, size_t *off, const char *fmt, ...)

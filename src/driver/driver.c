@@ -410,7 +410,7 @@ start_task(struct grpc_call *call, const uint8_t *msg, size_t len)
 		jtd_err_wrap(&err, "task %s: invalid config", tc->name);
 		jtd_logkv(JTD_LOG_WARN, kv, "%s", err->msg);
 		jtd_rpc_fail(call, &err, false);
-	} else if (jtd_policy_check(drv->cfg, cfg, &err) != 0) {
+	} else if (jtd_policy_check_alloc(drv->cfg, cfg, tc->alloc_dir, &err) != 0) {
 		jtd_err_wrap(&err, "task %s", tc->name);
 		jtd_logkv(JTD_LOG_WARN, kv, "%s", err->msg);
 		jtd_rpc_fail(call, &err, false);
