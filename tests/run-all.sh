@@ -1,7 +1,10 @@
 #!/bin/bash
 # Run every test of jail-task-driver: the unit tests and the conformance
 # suite against a plugin built with ASan+UBSan, and a short smoke run of
-# each fuzz target.  Prints one closing line "tests: N passed, N failed".
+# each fuzz target.  Prints one closing line "tests: N passed, N failed",
+# counting unit test cases, conformance test cases (subtests included)
+# and fuzz targets; a step that fails without a countable case (a build
+# error, a sanitizer report) counts as one failure.
 # Usage: tests/run-all.sh   (from anywhere; run scripts/deps.sh first)
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -10,18 +13,25 @@ cd "$top"
 passed=0
 failed=0
 failures=""
+# Steps add what they counted to these; a failed step that counted no
+# failure adds one.
+step_passed=0
+step_failed=0
 step() {
 	local name=$1
 	shift
-	echo "=== $name"
+	step_passed=0
+	step_failed=0
+	echo "### $name"
 	if "$@"; then
-		passed=$((passed + 1))
-		echo "=== $name: ok"
+		echo "### $name: ok"
 	else
-		failed=$((failed + 1))
 		failures="$failures $name"
-		echo "=== $name: FAILED"
+		[ "$step_failed" -gt 0 ] || step_failed=1
+		echo "### $name: FAILED"
 	fi
+	passed=$((passed + step_passed))
+	failed=$((failed + step_failed))
 }
 
 asan_dir=$(mktemp -d)
@@ -39,12 +49,25 @@ build_asan() {
 }
 
 unit() {
-	meson test -C build-test --print-errorlogs
+	local rc=0 log=build-test/meson-logs/testlog.txt
+	meson test -C build-test --print-errorlogs || rc=$?
+	# cmocka's own summary lines, one pair per test program.
+	step_passed=$(grep -ho '\[  PASSED  \] [0-9]* test' "$log" |
+	    awk '{ n += $4 } END { print n + 0 }')
+	step_failed=$(grep -ho '\[  FAILED  \] [0-9]* test' "$log" |
+	    awk '{ n += $4 } END { print n + 0 }')
+	return $rc
 }
 
 conformance() {
+	local rc=0 log="$asan_dir/conformance.log"
 	JTD_BINARY="$top/build-test/src/jail-task-driver" \
-	    tests/conformance/run.sh
+	    tests/conformance/run.sh >"$log" 2>&1 || rc=$?
+	grep -E '^\s*--- (PASS|FAIL|SKIP)|^(ok|FAIL|PASS)\b|^== ' "$log"
+	[ $rc -eq 0 ] || tail -n 60 "$log"
+	step_passed=$(grep -cE '^\s*--- PASS' "$log")
+	step_failed=$(grep -cE '^\s*--- FAIL' "$log")
+	return $rc
 }
 
 fuzz_smoke() {
@@ -54,7 +77,7 @@ fuzz_smoke() {
 	    >/dev/null || return 1
 	ninja -C build-fuzz || return 1
 	for t in build-fuzz/fuzz/fuzz_*; do
-		[ -x "$t" ] || continue
+		[ -f "$t" ] && [ -x "$t" ] || continue
 		local corpus="$asan_dir/corpus-$(basename "$t")"
 		mkdir -p "$corpus"
 		[ -d "fuzz/corpus/$(basename "$t")" ] &&
@@ -63,9 +86,11 @@ fuzz_smoke() {
 		if ! "$t" -max_total_time="$secs" -print_final_stats=1 \
 		    "$corpus" >"$asan_dir/fuzz.log" 2>&1; then
 			tail -n 40 "$asan_dir/fuzz.log"
+			step_failed=$((step_failed + 1))
 			return 1
 		fi
 		grep -E 'stat::number_of_executed_units' "$asan_dir/fuzz.log"
+		step_passed=$((step_passed + 1))
 	done
 }
 

@@ -10,6 +10,9 @@
  * either finishes the call with grpc_call_finish() or is told by
  * on_cancel that the peer went away; after either, the pointer is dead.
  * Messages passed to handlers are only valid during the callback.
+ *
+ * Everything runs on the loop's thread and never blocks it.  The
+ * process must ignore SIGPIPE: a peer may vanish mid-write.
  */
 #ifndef JTD_WIRE_GRPC_H
 #define JTD_WIRE_GRPC_H
@@ -42,9 +45,13 @@ struct grpc_method {
 	/* Bidi only, optional: the client half-closed its side. */
 	void (*on_half_close)(struct grpc_call *call);
 	/*
-	 * Optional: the peer reset the stream or the connection closed
-	 * before the handler finished.  The handler must release what it
-	 * attached to the call; the call is freed after this returns.
+	 * Optional: the peer reset the stream, the connection closed, the
+	 * server is closing, or the request stream turned out malformed,
+	 * after the handler was first given the call (on_message or
+	 * on_half_close) and before it finished it.  Runs at most once.
+	 * The handler must release what it attached to the call; sending
+	 * or finishing from here is a harmless no-op; the call is freed
+	 * after this returns.
 	 */
 	void (*on_cancel)(struct grpc_call *call);
 };
@@ -80,9 +87,11 @@ void *grpc_call_data(const struct grpc_call *call);
 
 /*
  * Queue one response message (serialized protobuf, without the 5-byte
- * prefix; len may be 0).  Response headers go out before the first
- * message.  Returns 0, or -1 if the call is already finished or the
- * message cannot be queued.
+ * prefix; len may be 0).  The bytes are copied.  Response headers go
+ * out before the first message.  Returns 0, or -1 if the call is
+ * already finished or cancelled, is unary and already has its message,
+ * or the message cannot be queued.  Safe from inside on_message and
+ * from any later loop callback.
  */
 int grpc_call_send(struct grpc_call *call, const uint8_t *msg, size_t len);
 
@@ -91,8 +100,9 @@ int grpc_call_send(struct grpc_call *call, const uint8_t *msg, size_t len);
  * grpc-message `message` (percent-encoded here) and
  * grpc-status-details-bin `details` (a serialized google.rpc.Status,
  * base64-encoded here).  Queued messages are sent first.  With no
- * message sent and a non-zero code the trailers-only form is used.
- * The call must not be used afterwards.
+ * message sent the trailers-only form is used.  A unary call finished
+ * OK without exactly one message is answered INTERNAL instead.  The
+ * call must not be used afterwards; on_cancel never follows.
  */
 void grpc_call_finish(struct grpc_call *call, int code, const char *message,
     const uint8_t *details, size_t details_len);
@@ -113,7 +123,11 @@ struct grpc_deframer {
 	size_t want;
 	size_t have;
 	size_t max_len;
+	size_t cap;		/* allocated size of buf */
 };
+
+/* The largest message the server accepts (RESOURCE_EXHAUSTED above). */
+#define GRPC_MAX_MESSAGE ((size_t)64 << 20)
 
 void grpc_deframer_init(struct grpc_deframer *d, size_t max_len);
 void grpc_deframer_free(struct grpc_deframer *d);
@@ -121,7 +135,20 @@ int grpc_deframer_feed(struct grpc_deframer *d, const uint8_t *data,
     size_t len, int (*cb)(void *arg, const uint8_t *msg, size_t len),
     void *arg, struct jtd_err **err);
 
-/* Percent-encoding of grpc-message (exposed for tests). */
+/*
+ * Inside a deframer callback: when `msg` lies in the deframer's own
+ * buffer (the message was assembled from several chunks), hand that
+ * buffer to the caller, who frees it; otherwise return NULL and the
+ * caller copies.  Saves copying big messages once more.
+ */
+uint8_t *grpc_deframer_take(struct grpc_deframer *d, const uint8_t *msg);
+
+/*
+ * Percent-encoding of grpc-message: bytes outside 0x20-0x7E and '%'
+ * become %XX.  Base64 without padding, for -bin headers.  Both return
+ * a malloc'd string, or NULL when out of memory.  Exposed for tests.
+ */
 char *grpc_percent_encode(const char *s);
+char *grpc_base64_encode(const uint8_t *data, size_t len);
 
 #endif
