@@ -12,6 +12,7 @@ const struct jtd_plugin_opt jtd_plugin_opts[] = {
 	{ "allow_host_mounts", "bool", "false" },
 	{ "allowed_paths", "list(string)", "[]" },
 	{ "denied_parameters", "list(string)", "[]" },
+	{ "state_dir", "string", "\"" JTD_DEFAULT_STATE_DIR "\"" },
 };
 
 const size_t jtd_nplugin_opts =
@@ -33,6 +34,7 @@ jtd_plugincfg_free(struct jtd_plugincfg *pc)
 		return;
 	jtd_strv_free(&pc->allowed_paths);
 	jtd_strv_free(&pc->denied_parameters);
+	free(pc->state_dir);
 	free(pc);
 }
 
@@ -40,6 +42,14 @@ bool
 jtd_plugincfg_enabled(const struct jtd_plugincfg *pc)
 {
 	return pc == NULL || pc->enabled;
+}
+
+const char *
+jtd_plugincfg_state_dir(const struct jtd_plugincfg *pc)
+{
+	if (pc == NULL || pc->state_dir == NULL || pc->state_dir[0] == '\0')
+		return JTD_DEFAULT_STATE_DIR;
+	return pc->state_dir;
 }
 
 /* HCL1 agent files may wrap a value in a one-element list. */
@@ -50,6 +60,33 @@ unwrap(const struct jtd_value *v)
 	    v->list.items[0].type != JTD_V_LIST)
 		return &v->list.items[0];
 	return v;
+}
+
+static void
+decode_state_dir(struct jtd_probs *pr, const struct jtd_value *v,
+    struct jtd_plugincfg *pc)
+{
+	char shown[80];
+
+	v = unwrap(v);
+	if (v->type != JTD_V_STRING) {
+		jtd_value_describe(v, shown, sizeof(shown));
+		jtd_probs_add(pr, "state_dir: expected an absolute path, got %s",
+		    shown);
+		return;
+	}
+	if (v->str.len == 0 || v->str.ptr[0] != '/' ||
+	    memchr(v->str.ptr, '\0', v->str.len) != NULL ||
+	    v->str.len > 200) {
+		jtd_quote(v->str.ptr, v->str.len, shown, sizeof(shown));
+		jtd_probs_add(pr, "state_dir: %s must be an absolute path of "
+		    "at most 200 bytes", shown);
+		return;
+	}
+	free(pc->state_dir);
+	pc->state_dir = strndup(v->str.ptr, v->str.len);
+	if (pc->state_dir == NULL)
+		pr->oom = true;
 }
 
 static void
@@ -212,6 +249,8 @@ decode_option(struct jtd_probs *pr, const struct jtd_member *m,
 	} else if (strcmp(k, "denied_parameters") == 0) {
 		if (decode_list(pr, k, v, &pc->denied_parameters) == 0)
 			check_denied(pr, &pc->denied_parameters);
+	} else if (strcmp(k, "state_dir") == 0) {
+		decode_state_dir(pr, v, pc);
 	}
 }
 
@@ -237,7 +276,7 @@ check_unknown(struct jtd_probs *pr, const struct jtd_member *m)
 	}
 	jtd_probs_add(pr, "unknown plugin option %s, accepted: enabled, "
 	    "allow_host_hooks, allow_host_mounts, allowed_paths, "
-	    "denied_parameters", shown);
+	    "denied_parameters, state_dir", shown);
 }
 
 static struct jtd_plugincfg *

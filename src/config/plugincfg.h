@@ -23,6 +23,10 @@
  * denied_parameters [[]]    task parameter names jobs may not set at all
  *                           (e.g. ["Allow_mount", "Enforce_statfs"]).
  *                           Old misspellings resolve to the real name.
+ * state_dir [/var/lib/jail-task-driver, FreeBSD: /var/db/jail-task-driver]
+ *                           where the driver keeps each task's state (its
+ *                           supervisor's files), so a restarted plugin
+ *                           finds its tasks again.  Root-only (0700).
  *
  * Nomad encodes this block with the schema from jtd_plugincfg_spec(),
  * whose `default` specs fill in absent options; the decoder applies the
@@ -39,12 +43,19 @@
 #include "config/config.h"
 #include "config/taskcfg.h"
 
+#ifdef __FreeBSD__
+#define JTD_DEFAULT_STATE_DIR "/var/db/jail-task-driver"
+#else
+#define JTD_DEFAULT_STATE_DIR "/var/lib/jail-task-driver"
+#endif
+
 struct jtd_plugincfg {
 	bool enabled;
 	bool allow_host_hooks;
 	bool allow_host_mounts;
 	struct jtd_strv allowed_paths;
 	struct jtd_strv denied_parameters;	/* canonical names */
+	char *state_dir;			/* NULL: the default */
 };
 
 /* One plugin option as declared in the schema. */
@@ -76,6 +87,7 @@ void jtd_plugincfg_free(struct jtd_plugincfg *pc);
  * Everywhere below, pc == NULL means "no SetConfig yet": all defaults.
  */
 bool jtd_plugincfg_enabled(const struct jtd_plugincfg *pc);
+const char *jtd_plugincfg_state_dir(const struct jtd_plugincfg *pc);
 
 /*
  * May this task run under this plugin config?  Returns 0, or -1 with

@@ -104,6 +104,18 @@ word_is(const struct jtd_value *v, const char *word)
 	return v->str.len == n && strncasecmp(v->str.ptr, word, n) == 0;
 }
 
+static int parse_action(const struct jtd_value *v, struct jtd_rctl_rule *r);
+
+int
+jtd_rctl_action_lookup(const char *name, struct jtd_rctl_rule *r)
+{
+	struct jtd_value v = { .type = JTD_V_STRING };
+
+	v.str.ptr = name;
+	v.str.len = strlen(name);
+	return parse_action(&v, r);
+}
+
 /* Action by name, any letter case; -1 if it is no rctl(8) action. */
 static int
 parse_action(const struct jtd_value *v, struct jtd_rctl_rule *r)

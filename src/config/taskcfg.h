@@ -152,6 +152,12 @@ struct jtd_rctl_rule {
 
 const char *jtd_rctl_per_name(enum jtd_rctl_per per);	/* "jail", ... */
 
+/*
+ * Set r->action and r->action_name (the static spelling) from an rctl(8)
+ * action name, any letter case; -1 if it names no action.
+ */
+int jtd_rctl_action_lookup(const char *name, struct jtd_rctl_rule *r);
+
 /* Every task parameter.  See docs/configuration.md for each one. */
 struct jtd_taskcfg {
 	/* What runs (command/args, or Exec_start). */

@@ -202,14 +202,31 @@ set_config(struct grpc_call *call, const uint8_t *msg, size_t len)
 
 /* ---- Driver: schema, capabilities, fingerprint, events ------------- */
 
+/*
+ * The schema never changes while the plugin runs, and Nomad asks for it
+ * for every task runner: pack it once.
+ */
 static void
 task_config_schema(struct grpc_call *call, const uint8_t *msg, size_t len)
 {
-	DRV(TaskConfigSchemaResponse) resp =
-	    DRV_C(TASK_CONFIG_SCHEMA_RESPONSE__INIT);
+	static uint8_t *packed;
+	static size_t packed_len;
 
-	resp.spec = (jtd_hclspec *)jtd_taskcfg_spec();
-	jtd_rpc_reply(call, &resp.base);
+	if (packed == NULL) {
+		DRV(TaskConfigSchemaResponse) resp =
+		    DRV_C(TASK_CONFIG_SCHEMA_RESPONSE__INIT);
+
+		resp.spec = (jtd_hclspec *)jtd_taskcfg_spec();
+		packed_len = protobuf_c_message_get_packed_size(&resp.base);
+		packed = malloc(packed_len);
+		if (packed == NULL) {
+			grpc_call_finish(call, JTD_EXHAUSTED, "out of memory",
+			    NULL, 0);
+			return;
+		}
+		protobuf_c_message_pack(&resp.base, packed);
+	}
+	grpc_call_reply(call, packed, packed_len);
 }
 
 static void
