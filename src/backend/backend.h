@@ -56,6 +56,13 @@ struct jtd_spawned {
 	 * jtd_backend_reap().  The shim polls it with its other inputs.
 	 */
 	int event_fd;
+	/*
+	 * A limit the OS does not enforce itself, left to the supervisor
+	 * (Linux: Rctl Wallclock): timeout_s seconds after the start
+	 * (0: none), deliver timeout_sig to every process in the jail.
+	 */
+	int timeout_s;
+	int timeout_sig;
 	void *priv;		/* backend state */
 };
 
@@ -82,6 +89,14 @@ int jtd_backend_reap(struct jtd_spawned *s, const struct jtd_jail *j,
 
 /* Release what spawn allocated in the shim (not the jail itself). */
 void jtd_backend_spawned_free(struct jtd_spawned *s);
+
+/*
+ * Give back memory the calling process no longer needs now that the jail
+ * runs: the pages of its program that only starting the jail used.  The
+ * shim calls it before supervising, so a task's helpers stay well under
+ * 1 MiB.  Best effort; pages come back if used again.
+ */
+void jtd_backend_trim(void);
 
 /* ---- in the driver -------------------------------------------------- */
 
