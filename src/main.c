@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +14,7 @@
 #include <unistd.h>
 #include <uv.h>
 
-#include "config/taskcfg.h"
+#include "cli/cli.h"
 #include "core/err.h"
 #include "core/io.h"
 #include "core/log.h"
@@ -193,71 +194,6 @@ fail:
 	return rc;
 }
 
-static int
-read_file(const char *path, char **out, size_t *len, struct jtd_err **err)
-{
-	FILE *f = fopen(path, "re");
-	char *buf = NULL;
-	size_t cap = 0, n = 0;
-
-	if (f == NULL)
-		return jtd_err_sys(err, errno, "open %s", path);
-	for (;;) {
-		size_t r;
-
-		if (n + 4096 + 1 > cap) {
-			char *nb = realloc(buf, cap = cap * 2 + 8192);
-
-			if (nb == NULL) {
-				free(buf);
-				fclose(f);
-				return jtd_err_set(err, JTD_EXHAUSTED,
-				    "out of memory reading %s", path);
-			}
-			buf = nb;
-		}
-		r = fread(buf + n, 1, 4096, f);
-		n += r;
-		if (r < 4096)
-			break;
-	}
-	if (ferror(f)) {
-		free(buf);
-		fclose(f);
-		return jtd_err_set(err, JTD_INTERNAL, "read %s failed", path);
-	}
-	fclose(f);
-	buf[n] = '\0';
-	*out = buf;
-	*len = n;
-	return 0;
-}
-
-static int
-cmd_validate(const char *path)
-{
-	struct jtd_err *err = NULL;
-	struct jtd_taskcfg *cfg;
-	char *text = NULL;
-	size_t len = 0;
-
-	if (read_file(path, &text, &len, &err) != 0) {
-		fprintf(stderr, "jail-task-driver: %s\n", err->msg);
-		jtd_err_clear(&err);
-		return 2;
-	}
-	cfg = jtd_taskcfg_decode_json(text, len, &err);
-	free(text);
-	if (cfg == NULL) {
-		jtd_taskcfg_print_problems(stderr, path, err);
-		jtd_err_clear(&err);
-		return 1;
-	}
-	jtd_taskcfg_free(cfg);
-	printf("%s: valid\n", path);
-	return 0;
-}
-
 static void
 usage(FILE *f)
 {
@@ -265,6 +201,10 @@ usage(FILE *f)
 	    "usage: jail-task-driver                 (started by Nomad)\n"
 	    "       jail-task-driver validate FILE   check a task config "
 	    "(JSON)\n"
+	    "       jail-task-driver run [--state-dir DIR] [--signal SIG] "
+	    "[--kill-timeout S] FILE\n"
+	    "                                        run one task without "
+	    "Nomad\n"
 	    "       jail-task-driver version\n");
 }
 
@@ -288,8 +228,10 @@ main(int argc, char **argv)
 			printf("jail-task-driver %s\n", JTD_VERSION);
 			return 0;
 		}
-		if (strcmp(argv[1], "validate") == 0 && argc == 3)
-			return cmd_validate(argv[2]);
+		if (strcmp(argv[1], "validate") == 0)
+			return jtd_cli_validate(argc - 1, argv + 1);
+		if (strcmp(argv[1], "run") == 0)
+			return jtd_cli_run(argc - 1, argv + 1);
 		if (strcmp(argv[1], "-h") == 0 ||
 		    strcmp(argv[1], "--help") == 0) {
 			usage(stdout);

@@ -1,18 +1,20 @@
 /*
  * The BasePlugin and Driver services.
  *
- * Streams Nomad keeps open (Fingerprint, TaskEvents) are tracked in
- * lists so they can be fed and, at shutdown, ended.  Task-scoped RPCs
- * look the task up by id; until the lifecycle lands no task can exist,
- * so they answer NOT_FOUND, and StartTask validates the configuration and
- * then answers UNIMPLEMENTED.
+ * Streams Nomad keeps open (Fingerprint, TaskEvents, TaskStats) are
+ * tracked so they can be fed and, at shutdown, ended.  Task-scoped RPCs
+ * adapt gRPC calls to the task lifecycle in tasks.c: a call that Nomad
+ * cancels while its task operation is under way is detached from it
+ * (the operation itself completes).
  */
 #include "driver/driver.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/queue.h>
+#include <time.h>
 
 #include "backend/probe.h"
 #include "config/config.h"
@@ -20,8 +22,12 @@
 #include "config/taskcfg.h"
 #include "core/log.h"
 #include "driver/pb.h"
+#include "driver/exec.h"
 #include "driver/rpc.h"
+#include "driver/tasks.h"
+#include "backend/backend.h"
 #include "goplugin/goplugin.h"
+#include "google/protobuf/timestamp.pb-c.h"
 
 struct stream {
 	LIST_ENTRY(stream) link;
@@ -40,6 +46,8 @@ struct jtd_driver {
 	bool fp_timer_running;
 	struct jtd_probe last_probe;
 	uint64_t last_fp_sent;		/* uv_now() of the last send */
+
+	struct jtd_tasks *tasks;
 };
 
 static struct jtd_driver *
@@ -65,6 +73,9 @@ driver_configure(struct jtd_driver *drv, const uint8_t *buf, size_t len,
 	return 0;
 }
 
+static void task_event(void *arg, const struct jtd_task *t,
+    const char *message);
+
 struct jtd_driver *
 jtd_driver_new(uv_loop_t *loop, struct jtd_err **err)
 {
@@ -84,6 +95,13 @@ jtd_driver_new(uv_loop_t *loop, struct jtd_err **err)
 		free(drv);
 		return NULL;
 	}
+	drv->tasks = jtd_tasks_new(loop, err);
+	if (drv->tasks == NULL) {
+		jtd_plugincfg_free(drv->cfg);
+		free(drv);
+		return NULL;
+	}
+	jtd_tasks_set_events(drv->tasks, task_event, drv);
 	uv_timer_init(loop, &drv->fp_timer);
 	drv->fp_timer.data = drv;
 	return drv;
@@ -116,6 +134,9 @@ jtd_driver_free(struct jtd_driver *drv)
 		return;
 	streams_end(&drv->fp_streams);
 	streams_end(&drv->event_streams);
+	/* Tasks keep running under their supervisors; only forget them. */
+	jtd_tasks_free(drv->tasks, NULL, NULL);
+	drv->tasks = NULL;
 	jtd_plugincfg_free(drv->cfg);
 	drv->cfg = NULL;
 	uv_timer_stop(&drv->fp_timer);
@@ -190,6 +211,15 @@ set_config(struct grpc_call *call, const uint8_t *msg, size_t len)
 	if (driver_configure(drv, req->msgpack_config.data,
 	    req->msgpack_config.len, &err) != 0) {
 		jtd_err_wrap(&err, "plugin \"%s\" config", JTD_PLUGIN_NAME);
+		jtd_rpc_fail(call, &err, false);
+	} else if (jtd_tasks_configure(drv->tasks, drv->cfg,
+	    req->nomad_config != NULL, &err) != 0) {
+		/*
+		 * Only the long-lived instance (the one given nomad_config)
+		 * sweeps leftovers; validation instances start no tasks.
+		 */
+		jtd_err_wrap(&err, "plugin \"%s\" config: state_dir",
+		    JTD_PLUGIN_NAME);
 		jtd_rpc_fail(call, &err, false);
 	} else {
 		if (req->plugin_api_version[0] != '\0')
@@ -399,6 +429,141 @@ task_events(struct grpc_call *call, const uint8_t *msg, size_t len)
 
 /* ---- Driver: tasks --------------------------------------------------- */
 
+/*
+ * A gRPC call waiting on a task operation.  The call pointer is cleared
+ * when Nomad cancels the call; the operation's callback then finds no one
+ * to answer and only cleans up.
+ */
+struct pending {
+	struct grpc_call *call;
+	struct jtd_driver *drv;
+	struct jtd_waiter *waiter;	/* WaitTask */
+	char *task_id;
+};
+
+static struct pending *
+pending_new(struct grpc_call *call, const char *task_id)
+{
+	struct pending *p = calloc(1, sizeof(*p));
+
+	if (p == NULL)
+		return NULL;
+	p->call = call;
+	p->drv = driver_of(call);
+	if (task_id != NULL && (p->task_id = strdup(task_id)) == NULL) {
+		free(p);
+		return NULL;
+	}
+	grpc_call_set_data(call, p);
+	return p;
+}
+
+static void
+pending_free(struct pending *p)
+{
+	free(p->task_id);
+	free(p);
+}
+
+/* on_cancel of calls answered later. */
+static void
+pending_cancelled(struct grpc_call *call)
+{
+	struct pending *p = grpc_call_data(call);
+
+	if (p == NULL)
+		return;
+	p->call = NULL;
+	if (p->waiter != NULL) {
+		jtd_task_unwait(p->waiter);
+		pending_free(p);
+	}
+}
+
+/* Detach the call from p before answering it. */
+static struct grpc_call *
+pending_take(struct pending *p)
+{
+	struct grpc_call *call = p->call;
+
+	if (call != NULL)
+		grpc_call_set_data(call, NULL);
+	p->call = NULL;
+	return call;
+}
+
+static void
+fail_not_found(struct grpc_call *call, const char *id)
+{
+	char text[320];
+
+	snprintf(text, sizeof(text), "task %s not found", id);
+	grpc_call_finish(call, JTD_NOT_FOUND, text, NULL, 0);
+}
+
+static void
+task_event(void *arg, const struct jtd_task *t, const char *message)
+{
+	struct jtd_driver *drv = arg;
+	DRV(DriverTaskEvent) ev = DRV_C(DRIVER_TASK_EVENT__INIT);
+	Google__Protobuf__Timestamp ts = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
+	struct timespec now;
+	struct stream *s;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	ts.seconds = now.tv_sec;
+	ts.nanos = (int32_t)now.tv_nsec;
+	ev.task_id = (char *)jtd_task_id(t);
+	ev.alloc_id = (char *)jtd_task_alloc_id(t);
+	ev.task_name = (char *)jtd_task_name(t);
+	ev.timestamp = &ts;
+	ev.message = (char *)message;
+	LIST_FOREACH(s, &drv->event_streams, link)
+		jtd_rpc_send(s->call, &ev.base);
+}
+
+/* The TaskHandle Nomad stores and hands back in RecoverTask. */
+static void
+fill_handle(DRV(TaskHandle) *h, const struct jtd_task *t)
+{
+	size_t len;
+	const uint8_t *ds = jtd_task_driver_state(t, &len);
+
+	h->version = 1;
+	h->config = (DRV(TaskConfig) *)jtd_task_config(t);
+	h->state = jtd_task_state(t) == JTD_TASK_EXITED ?
+	    DRV_C(TASK_STATE__EXITED) : DRV_C(TASK_STATE__RUNNING);
+	h->driver_state.data = (uint8_t *)ds;
+	h->driver_state.len = len;
+}
+
+static void
+start_done(void *arg, struct jtd_task *t, struct jtd_err *err,
+    bool recoverable)
+{
+	struct pending *p = arg;
+	struct grpc_call *call = pending_take(p);
+	DRV(StartTaskResponse) resp = DRV_C(START_TASK_RESPONSE__INIT);
+	DRV(TaskHandle) handle = DRV_C(TASK_HANDLE__INIT);
+
+	if (err != NULL) {
+		if (call != NULL)
+			jtd_rpc_fail(call, &err, recoverable);
+		jtd_err_clear(&err);
+	} else if (call == NULL) {
+		/*
+		 * Nomad gave up on this start and will retry under a new id:
+		 * a task it cannot know of must not linger.
+		 */
+		jtd_task_destroy(t, true, NULL, NULL);
+	} else {
+		fill_handle(&handle, t);
+		resp.handle = &handle;
+		jtd_rpc_reply(call, &resp.base);
+	}
+	pending_free(p);
+}
+
 static void
 start_task(struct grpc_call *call, const uint8_t *msg, size_t len)
 {
@@ -407,6 +572,7 @@ start_task(struct grpc_call *call, const uint8_t *msg, size_t len)
 	DRV(TaskConfig) *tc;
 	struct jtd_taskcfg *cfg;
 	struct jtd_err *err = NULL;
+	struct pending *p;
 	const char *kv[5] = { "task_id", NULL, "task", NULL, NULL };
 
 	req = DRV_FN(start_task_request__unpack)(NULL, len, msg);
@@ -421,95 +587,270 @@ start_task(struct grpc_call *call, const uint8_t *msg, size_t len)
 	kv[1] = tc->id;
 	kv[3] = tc->name;
 
+	if (!jtd_plugincfg_enabled(drv->cfg)) {
+		grpc_call_finish(call, JTD_PRECONDITION, "jail-task-driver is "
+		    "disabled by its plugin config (enabled = false)", NULL, 0);
+		goto out;
+	}
 	cfg = jtd_taskcfg_decode_msgpack(tc->msgpack_driver_config.data,
 	    tc->msgpack_driver_config.len, &err);
 	if (cfg == NULL) {
 		jtd_err_wrap(&err, "task %s: invalid config", tc->name);
 		jtd_logkv(JTD_LOG_WARN, kv, "%s", err->msg);
 		jtd_rpc_fail(call, &err, false);
-	} else if (jtd_policy_check_alloc(drv->cfg, cfg, tc->alloc_dir, &err) != 0) {
+		goto out;
+	}
+	if (jtd_policy_check_alloc(drv->cfg, cfg, tc->alloc_dir, &err) != 0) {
 		jtd_err_wrap(&err, "task %s", tc->name);
 		jtd_logkv(JTD_LOG_WARN, kv, "%s", err->msg);
 		jtd_rpc_fail(call, &err, false);
-	} else {
-		grpc_call_finish(call, JTD_UNIMPLEMENTED,
-		    "task config is valid, but this build of "
-		    "jail-task-driver cannot start tasks yet", NULL, 0);
+		jtd_taskcfg_free(cfg);
+		goto out;
 	}
-	jtd_taskcfg_free(cfg);
+	p = pending_new(call, tc->id);
+	if (p == NULL) {
+		jtd_taskcfg_free(cfg);
+		grpc_call_finish(call, JTD_EXHAUSTED, "out of memory", NULL, 0);
+		goto out;
+	}
+	if (jtd_task_start(drv->tasks, tc, cfg, start_done, p, &err) != 0) {
+		pending_take(p);
+		pending_free(p);
+		jtd_err_wrap(&err, "task %s", tc->name);
+		jtd_logkv(JTD_LOG_WARN, kv, "%s", err->msg);
+		jtd_rpc_fail(call, &err, err->code != JTD_INVALID &&
+		    err->code != JTD_DENIED);
+	}
+out:
 	DRV_FN(start_task_request__free_unpacked)(req, NULL);
 }
 
-/*
- * Find the task id of any task-scoped request through its descriptor, so
- * one handler serves every RPC whose request has a `task_id` field.
- */
-static const ProtobufCMessageDescriptor *
-request_descriptor(const char *path)
+static void
+wait_done(void *arg, const struct jtd_exit *e)
 {
-	static const struct {
-		const char *method;
-		const ProtobufCMessageDescriptor *desc;
-	} table[] = {
-		{ "WaitTask",
-		    &DRV_FN(wait_task_request__descriptor) },
-		{ "StopTask",
-		    &DRV_FN(stop_task_request__descriptor) },
-		{ "DestroyTask",
-		    &DRV_FN(destroy_task_request__descriptor) },
-		{ "InspectTask",
-		    &DRV_FN(inspect_task_request__descriptor) },
-		{ "TaskStats",
-		    &DRV_FN(task_stats_request__descriptor) },
-		{ "SignalTask",
-		    &DRV_FN(signal_task_request__descriptor) },
-		{ "ExecTask",
-		    &DRV_FN(exec_task_request__descriptor) },
-	};
-	const char *m = strrchr(path, '/');
-	size_t i;
+	struct pending *p = arg;
+	struct grpc_call *call = pending_take(p);
+	DRV(WaitTaskResponse) resp = DRV_C(WAIT_TASK_RESPONSE__INIT);
+	DRV(ExitResult) result = DRV_C(EXIT_RESULT__INIT);
 
-	for (i = 0; m != NULL && i < sizeof(table) / sizeof(table[0]); i++)
-		if (strcmp(m + 1, table[i].method) == 0)
-			return table[i].desc;
-	return NULL;
+	result.exit_code = e->exit_code;
+	result.signal = e->signal;
+	result.oom_killed = e->oom_killed;
+	resp.result = &result;
+	resp.err = (char *)e->err;
+	if (call != NULL)
+		jtd_rpc_reply(call, &resp.base);
+	pending_free(p);
 }
 
 static void
-task_request(struct grpc_call *call, const uint8_t *msg, size_t len)
+wait_task(struct grpc_call *call, const uint8_t *msg, size_t len)
 {
-	const ProtobufCMessageDescriptor *desc;
-	const ProtobufCFieldDescriptor *f;
-	ProtobufCMessage *req;
-	const char *id;
+	struct jtd_driver *drv = driver_of(call);
+	DRV(WaitTaskRequest) *req;
+	struct jtd_task *t;
+	struct pending *p;
 
-	desc = request_descriptor(grpc_call_path(call));
-	req = desc != NULL ? protobuf_c_message_unpack(desc, NULL, len, msg) :
-	    NULL;
+	req = DRV_FN(wait_task_request__unpack)(NULL, len, msg);
 	if (req == NULL) {
 		grpc_call_finish(call, JTD_INVALID, "malformed request",
 		    NULL, 0);
 		return;
 	}
-	f = protobuf_c_message_descriptor_get_field_by_name(desc, "task_id");
-	id = *(const char *const *)((const char *)req + f->offset);
-	if (id[0] == '\0')
-		grpc_call_finish(call, JTD_INVALID, "task_id is empty",
-		    NULL, 0);
-	else {
-		char text[320];
-
-		snprintf(text, sizeof(text), "task %s not found", id);
-		grpc_call_finish(call, JTD_NOT_FOUND, text, NULL, 0);
+	t = jtd_tasks_find(drv->tasks, req->task_id);
+	if (t == NULL) {
+		fail_not_found(call, req->task_id);
+	} else if ((p = pending_new(call, NULL)) == NULL) {
+		grpc_call_finish(call, JTD_EXHAUSTED, "out of memory", NULL, 0);
+	} else {
+		p->waiter = jtd_task_wait(t, wait_done, p);
 	}
-	protobuf_c_message_free_unpacked(req, NULL);
+	DRV_FN(wait_task_request__free_unpacked)(req, NULL);
+}
+
+/* Completion of StopTask and DestroyTask. */
+static void
+empty_done(void *arg, struct jtd_err *err)
+{
+	struct pending *p = arg;
+	struct grpc_call *call = pending_take(p);
+
+	if (call != NULL) {
+		if (err != NULL)
+			jtd_rpc_fail(call, &err, false);
+		else
+			grpc_call_reply(call, NULL, 0);
+	}
+	jtd_err_clear(&err);
+	pending_free(p);
+}
+
+static void
+stop_task(struct grpc_call *call, const uint8_t *msg, size_t len)
+{
+	struct jtd_driver *drv = driver_of(call);
+	DRV(StopTaskRequest) *req;
+	struct jtd_task *t;
+	struct pending *p;
+	uint64_t timeout_ms = 5000;
+	int sig = SIGINT;
+
+	req = DRV_FN(stop_task_request__unpack)(NULL, len, msg);
+	if (req == NULL) {
+		grpc_call_finish(call, JTD_INVALID, "malformed request",
+		    NULL, 0);
+		return;
+	}
+	if (req->timeout != NULL && req->timeout->seconds >= 0)
+		timeout_ms = (uint64_t)req->timeout->seconds * 1000 +
+		    (uint64_t)(req->timeout->nanos > 0 ?
+		    req->timeout->nanos / 1000000 : 0);
+	/* No kill_signal in the job: SIGINT, as every Go driver does. */
+	if (req->signal[0] != '\0' &&
+	    (sig = jtd_signal_number(req->signal)) < 0) {
+		char text[128];
+
+		snprintf(text, sizeof(text), "kill_signal: unknown signal "
+		    "\"%.40s\" (use a name such as SIGTERM or SIGINT)",
+		    req->signal);
+		grpc_call_finish(call, JTD_INVALID, text, NULL, 0);
+	} else if ((t = jtd_tasks_find(drv->tasks, req->task_id)) == NULL) {
+		fail_not_found(call, req->task_id);
+	} else if ((p = pending_new(call, NULL)) == NULL) {
+		grpc_call_finish(call, JTD_EXHAUSTED, "out of memory", NULL, 0);
+	} else {
+		jtd_task_stop(t, sig, timeout_ms, empty_done, p);
+	}
+	DRV_FN(stop_task_request__free_unpacked)(req, NULL);
+}
+
+static void
+destroy_task(struct grpc_call *call, const uint8_t *msg, size_t len)
+{
+	struct jtd_driver *drv = driver_of(call);
+	DRV(DestroyTaskRequest) *req;
+	struct jtd_task *t;
+	struct pending *p;
+
+	req = DRV_FN(destroy_task_request__unpack)(NULL, len, msg);
+	if (req == NULL) {
+		grpc_call_finish(call, JTD_INVALID, "malformed request",
+		    NULL, 0);
+		return;
+	}
+	t = jtd_tasks_find(drv->tasks, req->task_id);
+	if (t == NULL) {
+		/* Destroying twice is harmless: the task is gone either way. */
+		grpc_call_reply(call, NULL, 0);
+	} else if ((p = pending_new(call, NULL)) == NULL) {
+		grpc_call_finish(call, JTD_EXHAUSTED, "out of memory", NULL, 0);
+	} else {
+		jtd_task_destroy(t, req->force, empty_done, p);
+	}
+	DRV_FN(destroy_task_request__free_unpacked)(req, NULL);
+}
+
+static void
+set_timestamp(Google__Protobuf__Timestamp *ts, int64_t ns)
+{
+	ts->seconds = ns / 1000000000;
+	ts->nanos = (int32_t)(ns % 1000000000);
+}
+
+static void
+inspect_task(struct grpc_call *call, const uint8_t *msg, size_t len)
+{
+	struct jtd_driver *drv = driver_of(call);
+	DRV(InspectTaskRequest) *req;
+	DRV(InspectTaskResponse) resp = DRV_C(INSPECT_TASK_RESPONSE__INIT);
+	DRV(TaskStatus) st = DRV_C(TASK_STATUS__INIT);
+	DRV(ExitResult) result = DRV_C(EXIT_RESULT__INIT);
+	DRV(TaskDriverStatus) ds = DRV_C(TASK_DRIVER_STATUS__INIT);
+	DRV(TaskDriverStatus__AttributesEntry) attr =
+	    DRV_C(TASK_DRIVER_STATUS__ATTRIBUTES_ENTRY__INIT), *attrs[1];
+	Google__Protobuf__Timestamp started = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
+	Google__Protobuf__Timestamp ended = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
+	const struct jtd_exit *e;
+	struct jtd_task *t;
+
+	req = DRV_FN(inspect_task_request__unpack)(NULL, len, msg);
+	if (req == NULL) {
+		grpc_call_finish(call, JTD_INVALID, "malformed request",
+		    NULL, 0);
+		return;
+	}
+	t = jtd_tasks_find(drv->tasks, req->task_id);
+	if (t == NULL) {
+		fail_not_found(call, req->task_id);
+		goto out;
+	}
+	st.id = (char *)jtd_task_id(t);
+	st.name = (char *)jtd_task_name(t);
+	set_timestamp(&started, jtd_task_started_ns(t));
+	st.started_at = &started;
+	/* Nomad dereferences all three, even for a running task. */
+	st.completed_at = &ended;
+	st.result = &result;
+	e = jtd_task_exit(t);
+	st.state = e != NULL ? DRV_C(TASK_STATE__EXITED) :
+	    jtd_task_state(t) == JTD_TASK_RUNNING ?
+	    DRV_C(TASK_STATE__RUNNING) : DRV_C(TASK_STATE__UNKNOWN);
+	if (e != NULL) {
+		set_timestamp(&ended, e->ended_ns);
+		result.exit_code = e->exit_code;
+		result.signal = e->signal;
+		result.oom_killed = e->oom_killed;
+	}
+	attr.key = "jail";
+	attr.value = (char *)jtd_task_jail_name(t);
+	attrs[0] = &attr;
+	ds.n_attributes = 1;
+	ds.attributes = attrs;
+	resp.task = &st;
+	resp.driver = &ds;
+	jtd_rpc_reply(call, &resp.base);
+out:
+	DRV_FN(inspect_task_request__free_unpacked)(req, NULL);
+}
+
+static void
+signal_task(struct grpc_call *call, const uint8_t *msg, size_t len)
+{
+	struct jtd_driver *drv = driver_of(call);
+	DRV(SignalTaskRequest) *req;
+	struct jtd_err *err = NULL;
+	struct jtd_task *t;
+	int sig;
+
+	req = DRV_FN(signal_task_request__unpack)(NULL, len, msg);
+	if (req == NULL) {
+		grpc_call_finish(call, JTD_INVALID, "malformed request",
+		    NULL, 0);
+		return;
+	}
+	if ((t = jtd_tasks_find(drv->tasks, req->task_id)) == NULL) {
+		fail_not_found(call, req->task_id);
+	} else if ((sig = jtd_signal_number(req->signal)) < 0) {
+		char text[128];
+
+		snprintf(text, sizeof(text), "signal: unknown signal "
+		    "\"%.40s\" (use a name such as SIGHUP or SIGUSR1)",
+		    req->signal);
+		grpc_call_finish(call, JTD_INVALID, text, NULL, 0);
+	} else if (jtd_task_signal(t, sig, &err) != 0) {
+		jtd_rpc_fail(call, &err, false);
+	} else {
+		grpc_call_reply(call, NULL, 0);
+	}
+	DRV_FN(signal_task_request__free_unpacked)(req, NULL);
 }
 
 static void
 recover_task(struct grpc_call *call, const uint8_t *msg, size_t len)
 {
+	struct jtd_driver *drv = driver_of(call);
 	DRV(RecoverTaskRequest) *req;
-	char text[320];
+	struct jtd_err *err = NULL;
 
 	req = DRV_FN(recover_task_request__unpack)(NULL, len, msg);
 	if (req == NULL) {
@@ -517,24 +858,223 @@ recover_task(struct grpc_call *call, const uint8_t *msg, size_t len)
 		    "malformed RecoverTaskRequest", NULL, 0);
 		return;
 	}
-	if (req->handle == NULL || req->handle->config == NULL)
+	if (req->handle == NULL || req->handle->config == NULL) {
 		grpc_call_finish(call, JTD_INVALID,
 		    "cannot recover: the task handle has no task config",
 		    NULL, 0);
-	else {
-		snprintf(text, sizeof(text),
-		    "cannot recover task %s: no such task on this host",
-		    req->handle->config->id);
-		grpc_call_finish(call, JTD_NOT_FOUND, text, NULL, 0);
+	} else if (jtd_task_recover(drv->tasks, req->handle->config,
+	    req->handle->driver_state.data, req->handle->driver_state.len,
+	    &err) != 0) {
+		jtd_rpc_fail(call, &err, false);
+	} else {
+		DRV(RecoverTaskResponse) resp =
+		    DRV_C(RECOVER_TASK_RESPONSE__INIT);
+
+		jtd_rpc_reply(call, &resp.base);
 	}
 	DRV_FN(recover_task_request__free_unpacked)(req, NULL);
+}
+
+/* One TaskStats stream: a sample per collection interval. */
+struct stats_stream {
+	struct grpc_call *call;
+	struct jtd_driver *drv;
+	char *task_id;
+	uv_timer_t timer;
+	uint64_t last_cpu_ns, last_wall_ns;
+};
+
+static void
+stats_closed(uv_handle_t *h)
+{
+	struct stats_stream *s = h->data;
+
+	free(s->task_id);
+	free(s);
+}
+
+static void
+stats_end(struct stats_stream *s, int code, const char *text)
+{
+	uv_timer_stop(&s->timer);
+	if (s->call != NULL) {
+		grpc_call_set_data(s->call, NULL);
+		grpc_call_finish(s->call, code, text, NULL, 0);
+		s->call = NULL;
+	}
+	uv_close((uv_handle_t *)&s->timer, stats_closed);
+}
+
+static void
+stats_cancelled(struct grpc_call *call)
+{
+	struct stats_stream *s = grpc_call_data(call);
+
+	if (s == NULL)
+		return;
+	s->call = NULL;
+	stats_end(s, 0, NULL);
+}
+
+static void
+stats_tick(uv_timer_t *timer)
+{
+	struct stats_stream *s = timer->data;
+	struct jtd_task *t = jtd_tasks_find(s->drv->tasks, s->task_id);
+	DRV(TaskStatsResponse) resp = DRV_C(TASK_STATS_RESPONSE__INIT);
+	DRV(TaskStats) st = DRV_C(TASK_STATS__INIT);
+	DRV(TaskResourceUsage) usage = DRV_C(TASK_RESOURCE_USAGE__INIT);
+	DRV(CPUUsage) cpu = DRV_C(CPUUSAGE__INIT);
+	DRV(MemoryUsage) mem = DRV_C(MEMORY_USAGE__INIT);
+	DRV(CPUUsage__Fields) cf[6];
+	DRV(MemoryUsage__Fields) mf[6];
+	Google__Protobuf__Timestamp ts = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
+	struct jtd_stats js;
+	struct jtd_err *err = NULL;
+	struct timespec now;
+	uint64_t wall;
+
+	if (t == NULL || jtd_task_state(t) == JTD_TASK_EXITED) {
+		/* The task is gone: the stream ends, Nomad stops asking. */
+		stats_end(s, 0, NULL);
+		return;
+	}
+	memset(&js, 0, sizeof(js));
+	if (jtd_backend_stats(jtd_task_jail(t), &js, &err) != 0)
+		jtd_err_clear(&err);
+	clock_gettime(CLOCK_REALTIME, &now);
+	wall = (uint64_t)now.tv_sec * 1000000000 + (uint64_t)now.tv_nsec;
+	set_timestamp(&ts, (int64_t)wall);
+	if (js.measured & JTD_STAT_RSS) {
+		mem.rss = js.rss;
+		mf[mem.n_measured_fields++] = DRV_C(MEMORY_USAGE__FIELDS__RSS);
+	}
+	if (js.measured & JTD_STAT_CACHE) {
+		mem.cache = js.cache;
+		mf[mem.n_measured_fields++] = DRV_C(MEMORY_USAGE__FIELDS__CACHE);
+	}
+	if (js.measured & JTD_STAT_SWAP) {
+		mem.swap = js.swap;
+		mf[mem.n_measured_fields++] = DRV_C(MEMORY_USAGE__FIELDS__SWAP);
+	}
+	if (js.measured & JTD_STAT_USAGE) {
+		mem.usage = js.usage;
+		mf[mem.n_measured_fields++] = DRV_C(MEMORY_USAGE__FIELDS__USAGE);
+	}
+	if (js.measured & JTD_STAT_MAX_USAGE) {
+		mem.max_usage = js.max_usage;
+		mf[mem.n_measured_fields++] =
+		    DRV_C(MEMORY_USAGE__FIELDS__MAX_USAGE);
+	}
+	mem.measured_fields = mf;
+	if (js.measured & JTD_STAT_CPU_USER) {
+		cpu.user_mode = (double)js.cpu_user_ns / 1e6;
+		cf[cpu.n_measured_fields++] = DRV_C(CPUUSAGE__FIELDS__USER_MODE);
+	}
+	if (js.measured & JTD_STAT_CPU_SYSTEM) {
+		cpu.system_mode = (double)js.cpu_system_ns / 1e6;
+		cf[cpu.n_measured_fields++] =
+		    DRV_C(CPUUSAGE__FIELDS__SYSTEM_MODE);
+	}
+	if (js.measured & JTD_STAT_CPU_TOTAL) {
+		/* Percent of one core since the previous sample. */
+		if (s->last_wall_ns != 0 && wall > s->last_wall_ns &&
+		    js.cpu_total_ns >= s->last_cpu_ns)
+			cpu.percent = 100.0 *
+			    (double)(js.cpu_total_ns - s->last_cpu_ns) /
+			    (double)(wall - s->last_wall_ns);
+		s->last_cpu_ns = js.cpu_total_ns;
+		s->last_wall_ns = wall;
+		cf[cpu.n_measured_fields++] = DRV_C(CPUUSAGE__FIELDS__PERCENT);
+	}
+	if (js.measured & JTD_STAT_THROTTLE) {
+		cpu.throttled_periods = js.throttled_periods;
+		cpu.throttled_time = js.throttled_ns;
+		cf[cpu.n_measured_fields++] =
+		    DRV_C(CPUUSAGE__FIELDS__THROTTLED_PERIODS);
+		cf[cpu.n_measured_fields++] =
+		    DRV_C(CPUUSAGE__FIELDS__THROTTLED_TIME);
+	}
+	cpu.measured_fields = cf;
+	usage.cpu = &cpu;
+	usage.memory = &mem;
+	st.id = s->task_id;
+	st.timestamp = &ts;
+	st.agg_resource_usage = &usage;
+	resp.stats = &st;
+	jtd_rpc_send(s->call, &resp.base);
+}
+
+static void
+task_stats(struct grpc_call *call, const uint8_t *msg, size_t len)
+{
+	struct jtd_driver *drv = driver_of(call);
+	DRV(TaskStatsRequest) *req;
+	struct stats_stream *s;
+	uint64_t interval = 1000;
+
+	req = DRV_FN(task_stats_request__unpack)(NULL, len, msg);
+	if (req == NULL) {
+		grpc_call_finish(call, JTD_INVALID, "malformed request",
+		    NULL, 0);
+		return;
+	}
+	if (jtd_tasks_find(drv->tasks, req->task_id) == NULL) {
+		fail_not_found(call, req->task_id);
+		goto out;
+	}
+	if (req->collection_interval != NULL) {
+		interval = (uint64_t)req->collection_interval->seconds * 1000 +
+		    (uint64_t)(req->collection_interval->nanos / 1000000);
+		if (interval < 100)
+			interval = 100;
+	}
+	s = calloc(1, sizeof(*s));
+	if (s == NULL || (s->task_id = strdup(req->task_id)) == NULL) {
+		free(s);
+		grpc_call_finish(call, JTD_EXHAUSTED, "out of memory", NULL, 0);
+		goto out;
+	}
+	s->call = call;
+	s->drv = drv;
+	grpc_call_set_data(call, s);
+	uv_timer_init(drv->loop, &s->timer);
+	s->timer.data = s;
+	uv_timer_start(&s->timer, stats_tick, 0, interval);
+out:
+	DRV_FN(task_stats_request__free_unpacked)(req, NULL);
+}
+
+static void
+exec_task(struct grpc_call *call, const uint8_t *msg, size_t len)
+{
+	struct jtd_driver *drv = driver_of(call);
+	DRV(ExecTaskRequest) *req;
+	struct jtd_task *t;
+
+	req = DRV_FN(exec_task_request__unpack)(NULL, len, msg);
+	if (req == NULL) {
+		grpc_call_finish(call, JTD_INVALID, "malformed request",
+		    NULL, 0);
+		return;
+	}
+	t = jtd_tasks_find(drv->tasks, req->task_id);
+	if (t == NULL)
+		fail_not_found(call, req->task_id);
+	else if (jtd_task_state(t) != JTD_TASK_RUNNING)
+		grpc_call_finish(call, JTD_PRECONDITION, "task is not running",
+		    NULL, 0);
+	else
+		jtd_exec_task(call, drv->loop, jtd_task_jail(t),
+		    jtd_task_dir(t), req);
+	DRV_FN(exec_task_request__free_unpacked)(req, NULL);
 }
 
 static void
 exec_streaming(struct grpc_call *call, const uint8_t *msg, size_t len)
 {
+	struct jtd_driver *drv = driver_of(call);
 	DRV(ExecTaskStreamingRequest) *req;
-	char text[320];
 
 	/* Only the first message matters until exec lands. */
 	if (grpc_call_data(call) != NULL)
@@ -544,10 +1084,11 @@ exec_streaming(struct grpc_call *call, const uint8_t *msg, size_t len)
 	if (req == NULL || req->setup == NULL) {
 		grpc_call_finish(call, JTD_INVALID,
 		    "exec stream must start with a setup message", NULL, 0);
+	} else if (jtd_tasks_find(drv->tasks, req->setup->task_id) == NULL) {
+		fail_not_found(call, req->setup->task_id);
 	} else {
-		snprintf(text, sizeof(text), "task %s not found",
-		    req->setup->task_id);
-		grpc_call_finish(call, JTD_NOT_FOUND, text, NULL, 0);
+		grpc_call_finish(call, JTD_UNIMPLEMENTED, "interactive exec "
+		    "into a task is not available in this build", NULL, 0);
 	}
 	if (req != NULL)
 		DRV_FN(exec_task_streaming_request__free_unpacked)(req, NULL);
@@ -575,15 +1116,21 @@ const struct grpc_method jtd_driver_methods[] = {
 	    stream_cancelled },
 	{ DRV_PATH "TaskEvents", GRPC_SERVER_STREAM, task_events, NULL,
 	    stream_cancelled },
-	{ DRV_PATH "StartTask", GRPC_UNARY, start_task, NULL, NULL },
+	{ DRV_PATH "StartTask", GRPC_UNARY, start_task, NULL,
+	    pending_cancelled },
 	{ DRV_PATH "RecoverTask", GRPC_UNARY, recover_task, NULL, NULL },
-	{ DRV_PATH "WaitTask", GRPC_UNARY, task_request, NULL, NULL },
-	{ DRV_PATH "StopTask", GRPC_UNARY, task_request, NULL, NULL },
-	{ DRV_PATH "DestroyTask", GRPC_UNARY, task_request, NULL, NULL },
-	{ DRV_PATH "InspectTask", GRPC_UNARY, task_request, NULL, NULL },
-	{ DRV_PATH "TaskStats", GRPC_SERVER_STREAM, task_request, NULL, NULL },
-	{ DRV_PATH "SignalTask", GRPC_UNARY, task_request, NULL, NULL },
-	{ DRV_PATH "ExecTask", GRPC_UNARY, task_request, NULL, NULL },
+	{ DRV_PATH "WaitTask", GRPC_UNARY, wait_task, NULL,
+	    pending_cancelled },
+	{ DRV_PATH "StopTask", GRPC_UNARY, stop_task, NULL,
+	    pending_cancelled },
+	{ DRV_PATH "DestroyTask", GRPC_UNARY, destroy_task, NULL,
+	    pending_cancelled },
+	{ DRV_PATH "InspectTask", GRPC_UNARY, inspect_task, NULL, NULL },
+	{ DRV_PATH "TaskStats", GRPC_SERVER_STREAM, task_stats, NULL,
+	    stats_cancelled },
+	{ DRV_PATH "SignalTask", GRPC_UNARY, signal_task, NULL, NULL },
+	{ DRV_PATH "ExecTask", GRPC_UNARY, exec_task, NULL,
+	    jtd_exec_cancelled },
 	{ DRV_PATH "ExecTaskStreaming", GRPC_BIDI, exec_streaming, NULL,
 	    NULL },
 	{ DRV_PATH "CreateNetwork", GRPC_UNARY, no_networks, NULL, NULL },

@@ -2,8 +2,9 @@
  * The jail model's storage: release, and the private line format the
  * driver uses to hand a jail to its supervisor.  Each line is a key and
  * its fields, separated by single spaces; every string field is
- * percent-escaped (jtd_pct_escape), so fields never contain spaces, and
- * an absent string is "-" (a present "-" is escaped as %2D).
+ * percent-escaped (jtd_pct_escape), so fields never contain spaces; an
+ * absent string is "-" (a present "-" is escaped as %2D) and an empty one
+ * is a lone "%", which escaping never produces.
  */
 #include "jail/jail.h"
 
@@ -181,6 +182,10 @@ out_str(struct out *o, const char *s)
 		out_raw(o, " %2D", 4);
 		return;
 	}
+	if (s[0] == '\0') {
+		out_raw(o, " %", 2);
+		return;
+	}
 	esc = jtd_pct_escape(s);
 	if (esc == NULL) {
 		o->oom = true;
@@ -336,6 +341,10 @@ get_str(const char *f, char **out)
 	}
 	if (f[0] == '\0')
 		return -1;
+	if (strcmp(f, "%") == 0) {
+		*out = strdup("");
+		return *out == NULL ? -1 : 0;
+	}
 	*out = jtd_pct_unescape(f, strlen(f));
 	return *out == NULL ? -1 : 0;
 }
