@@ -264,8 +264,14 @@ capabilities(struct grpc_call *call, const uint8_t *msg, size_t len)
 {
 	DRV(CapabilitiesResponse) resp = DRV_C(CAPABILITIES_RESPONSE__INIT);
 	DRV(DriverCapabilities) caps = DRV_C(DRIVER_CAPABILITIES__INIT);
+	/*
+	 * HOST: the jail's own Ip4/Vnet settings decide.  GROUP: Nomad
+	 * made the allocation's network namespace (bridge, CNI) and the
+	 * jail joins it.
+	 */
 	DRV(NetworkIsolationSpec__NetworkIsolationMode) modes[] = {
 		DRV_C(NETWORK_ISOLATION_SPEC__NETWORK_ISOLATION_MODE__HOST),
+		DRV_C(NETWORK_ISOLATION_SPEC__NETWORK_ISOLATION_MODE__GROUP),
 	};
 
 	caps.send_signals = true;
@@ -492,6 +498,22 @@ pending_take(struct pending *p)
 	return call;
 }
 
+/*
+ * Decode a request (protobuf-c checks every length and type), or answer
+ * INVALID_ARGUMENT and return NULL.
+ */
+static void *
+unpack(struct grpc_call *call, const ProtobufCMessageDescriptor *desc,
+    const uint8_t *msg, size_t len)
+{
+	void *req = protobuf_c_message_unpack(desc, NULL, len, msg);
+
+	if (req == NULL)
+		grpc_call_finish(call, JTD_INVALID, "malformed request",
+		    NULL, 0);
+	return req;
+}
+
 static void
 fail_not_found(struct grpc_call *call, const char *id)
 {
@@ -651,12 +673,9 @@ wait_task(struct grpc_call *call, const uint8_t *msg, size_t len)
 	struct jtd_task *t;
 	struct pending *p;
 
-	req = DRV_FN(wait_task_request__unpack)(NULL, len, msg);
-	if (req == NULL) {
-		grpc_call_finish(call, JTD_INVALID, "malformed request",
-		    NULL, 0);
+	req = unpack(call, &DRV_FN(wait_task_request__descriptor), msg, len);
+	if (req == NULL)
 		return;
-	}
 	t = jtd_tasks_find(drv->tasks, req->task_id);
 	if (t == NULL) {
 		fail_not_found(call, req->task_id);
@@ -695,12 +714,9 @@ stop_task(struct grpc_call *call, const uint8_t *msg, size_t len)
 	uint64_t timeout_ms = 5000;
 	int sig = SIGINT;
 
-	req = DRV_FN(stop_task_request__unpack)(NULL, len, msg);
-	if (req == NULL) {
-		grpc_call_finish(call, JTD_INVALID, "malformed request",
-		    NULL, 0);
+	req = unpack(call, &DRV_FN(stop_task_request__descriptor), msg, len);
+	if (req == NULL)
 		return;
-	}
 	if (req->timeout != NULL && req->timeout->seconds >= 0)
 		timeout_ms = (uint64_t)req->timeout->seconds * 1000 +
 		    (uint64_t)(req->timeout->nanos > 0 ?
@@ -732,12 +748,9 @@ destroy_task(struct grpc_call *call, const uint8_t *msg, size_t len)
 	struct jtd_task *t;
 	struct pending *p;
 
-	req = DRV_FN(destroy_task_request__unpack)(NULL, len, msg);
-	if (req == NULL) {
-		grpc_call_finish(call, JTD_INVALID, "malformed request",
-		    NULL, 0);
+	req = unpack(call, &DRV_FN(destroy_task_request__descriptor), msg, len);
+	if (req == NULL)
 		return;
-	}
 	t = jtd_tasks_find(drv->tasks, req->task_id);
 	if (t == NULL) {
 		/* Destroying twice is harmless: the task is gone either way. */
@@ -773,12 +786,9 @@ inspect_task(struct grpc_call *call, const uint8_t *msg, size_t len)
 	const struct jtd_exit *e;
 	struct jtd_task *t;
 
-	req = DRV_FN(inspect_task_request__unpack)(NULL, len, msg);
-	if (req == NULL) {
-		grpc_call_finish(call, JTD_INVALID, "malformed request",
-		    NULL, 0);
+	req = unpack(call, &DRV_FN(inspect_task_request__descriptor), msg, len);
+	if (req == NULL)
 		return;
-	}
 	t = jtd_tasks_find(drv->tasks, req->task_id);
 	if (t == NULL) {
 		fail_not_found(call, req->task_id);
@@ -822,12 +832,9 @@ signal_task(struct grpc_call *call, const uint8_t *msg, size_t len)
 	struct jtd_task *t;
 	int sig;
 
-	req = DRV_FN(signal_task_request__unpack)(NULL, len, msg);
-	if (req == NULL) {
-		grpc_call_finish(call, JTD_INVALID, "malformed request",
-		    NULL, 0);
+	req = unpack(call, &DRV_FN(signal_task_request__descriptor), msg, len);
+	if (req == NULL)
 		return;
-	}
 	if ((t = jtd_tasks_find(drv->tasks, req->task_id)) == NULL) {
 		fail_not_found(call, req->task_id);
 	} else if ((sig = jtd_signal_number(req->signal)) < 0) {
@@ -1013,12 +1020,9 @@ task_stats(struct grpc_call *call, const uint8_t *msg, size_t len)
 	struct stats_stream *s;
 	uint64_t interval = 1000;
 
-	req = DRV_FN(task_stats_request__unpack)(NULL, len, msg);
-	if (req == NULL) {
-		grpc_call_finish(call, JTD_INVALID, "malformed request",
-		    NULL, 0);
+	req = unpack(call, &DRV_FN(task_stats_request__descriptor), msg, len);
+	if (req == NULL)
 		return;
-	}
 	if (jtd_tasks_find(drv->tasks, req->task_id) == NULL) {
 		fail_not_found(call, req->task_id);
 		goto out;
@@ -1052,12 +1056,9 @@ exec_task(struct grpc_call *call, const uint8_t *msg, size_t len)
 	DRV(ExecTaskRequest) *req;
 	struct jtd_task *t;
 
-	req = DRV_FN(exec_task_request__unpack)(NULL, len, msg);
-	if (req == NULL) {
-		grpc_call_finish(call, JTD_INVALID, "malformed request",
-		    NULL, 0);
+	req = unpack(call, &DRV_FN(exec_task_request__descriptor), msg, len);
+	if (req == NULL)
 		return;
-	}
 	t = jtd_tasks_find(drv->tasks, req->task_id);
 	if (t == NULL)
 		fail_not_found(call, req->task_id);
