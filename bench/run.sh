@@ -1,28 +1,46 @@
 #!/bin/sh
-# Plugin-process benchmark: jail-task-driver (C, release build) against a
-# Go reference plugin built like every Go Nomad driver, in one run.
+# Benchmarks of jail-task-driver, each side by side with a reference in
+# one run:
+#   plugin process: the C plugin (release build) against a Go reference
+#     plugin built like every Go Nomad driver;
+#   tasks: task start, exit detection and memory against Debian's crun
+#     on the same busybox root file system (needs root).
 #
-#   bench/run.sh              full comparison
-#   bench/run.sh --ref-only   reference against itself (proves the harness)
-#   bench/run.sh -- ARGS      extra flags for `harness plugin`
+#   bench/run.sh              everything (the task phase only as root)
+#   bench/run.sh --ref-only   reference plugin against itself (noise)
+#   bench/run.sh --tasks      the task phase alone
+#   bench/run.sh --no-tasks   the plugin-process phase alone
+#   bench/run.sh -- ARGS      extra flags for `harness plugin` (or for
+#                             `harness tasks` with --tasks)
 #
-# Builds into build-bench/ (C) and bench/out/ (Go), writes the JSON
-# result to bench/results/, prints the table. Every plugin process is
-# stopped before it returns; the whole run is bounded by `timeout`.
+# Builds into build-bench/ (C; BENCH_BUILD=DIR names another release
+# build directory) and bench/out/ (Go), writes the JSON
+# results to bench/results/, prints the tables. Every process and task it
+# started is stopped before it returns; each phase is bounded by
+# `timeout`.
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 out="$here/out"
+build=${BENCH_BUILD:-build-bench}
 
 ref_only=0
+tasks=auto
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--ref-only) ref_only=1; shift ;;
+	--tasks) tasks=only; shift ;;
+	--no-tasks) tasks=no; shift ;;
 	--) shift; break ;;
-	*) echo "usage: $0 [--ref-only] [-- harness flags]" >&2; exit 2 ;;
+	*) echo "usage: $0 [--ref-only | --tasks | --no-tasks]" \
+	    "[-- harness flags]" >&2; exit 2 ;;
 	esac
 done
+if [ "$tasks" = only ] && [ "$(id -u)" != 0 ]; then
+	echo "$0: the task phase needs root" >&2
+	exit 2
+fi
 
 mkdir -p "$out"
 
@@ -41,11 +59,28 @@ fi
 
 echo "== building jail-task-driver (release)"
 cd "$root"
-if [ ! -f build-bench/build.ninja ]; then
-	meson setup build-bench --buildtype=release -Dtests=false
+if [ ! -f "$build/build.ninja" ]; then
+	meson setup "$build" --buildtype=release -Dtests=false
 fi
-ninja -C build-bench
-plugin="$root/build-bench/src/jail-task-driver"
+ninja -C "$build"
+plugin="$root/$build/src/jail-task-driver"
+
+# The shim is looked for beside the plugin; the build puts it in its
+# own directory.
+shim="$root/$build/src/shim/jail-task-shim"
+run_tasks() {
+	echo "== tasks: jail-task-driver against crun"
+	set -- -plugin "$plugin" -out "$here/results" "$@"
+	if [ ! -x "$root/$build/src/jail-task-shim" ] && [ -x "$shim" ]; then
+		set -- -shim "$shim" "$@"
+	fi
+	timeout -k 30 8m "$out/harness" tasks "$@"
+}
+
+if [ "$tasks" = only ]; then
+	run_tasks "$@"
+	exit $?
+fi
 
 # The reference serves exactly the bytes our plugin serves: its
 # TaskConfigSchema spec, PluginInfo, Capabilities, ConfigSchema and
@@ -56,8 +91,16 @@ timeout -k 10 1m "$out/harness" answers -plugin "$plugin" \
     -out "$out/answers"
 
 echo "== measuring"
-exec timeout -k 10 9m "$out/harness" plugin \
+timeout -k 10 9m "$out/harness" plugin \
     -subject "$plugin" -subject-name jtd \
     -reference "$out/refplugin" -reference-name go \
     -reference-args "-answers $out/answers" \
     -out "$here/results" "$@"
+
+if [ "$tasks" = auto ]; then
+	if [ "$(id -u)" = 0 ]; then
+		run_tasks
+	else
+		echo "== tasks: skipped (needs root)"
+	fi
+fi

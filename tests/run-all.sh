@@ -1,8 +1,9 @@
 #!/bin/bash
-# Run every test of jail-task-driver: the unit tests and the conformance
-# suite against a plugin built with ASan+UBSan, and a short smoke run of
-# each fuzz target.  Prints one closing line "tests: N passed, N failed",
-# counting unit test cases, conformance test cases (subtests included)
+# Run every test of jail-task-driver: the unit tests, the conformance
+# suite (end-to-end task tests included) and the CLI tests against a
+# plugin built with ASan+UBSan, and a short smoke run of each fuzz
+# target.  Prints one closing line "tests: N passed, N failed", counting
+# unit test cases, conformance test cases (subtests included), CLI checks
 # and fuzz targets; a step that fails without a countable case (a build
 # error, a sanitizer report) counts as one failure.
 # Usage: tests/run-all.sh   (from anywhere; run scripts/deps.sh first)
@@ -48,6 +49,15 @@ build_asan() {
 	ninja -C build-test
 }
 
+# An optimised build too: -O3 finds warnings (errors here) that the
+# sanitizer build's optimisation level does not.
+build_release() {
+	[ -d build-release ] || meson setup build-release \
+	    --buildtype=release -Dtests=false -Dwerror=true >/dev/null ||
+	    return 1
+	ninja -C build-release
+}
+
 unit() {
 	local rc=0 log=build-test/meson-logs/testlog.txt
 	meson test -C build-test --print-errorlogs || rc=$?
@@ -67,6 +77,22 @@ conformance() {
 	[ $rc -eq 0 ] || tail -n 60 "$log"
 	step_passed=$(grep -cE '^\s*--- PASS' "$log")
 	step_failed=$(grep -cE '^\s*--- FAIL' "$log")
+	return $rc
+}
+
+# The standalone commands (validate, run) from a shell, with the
+# sanitizer build's binary; its "N passed, M failed" line is the count.
+cli() {
+	local rc=0 log="$asan_dir/cli.log"
+	tests/cli/run.sh "$top/build-test/src/jail-task-driver" >"$log" 2>&1 ||
+	    rc=$?
+	cat "$log"
+	step_passed=$(sed -n 's/^\([0-9]*\) passed, [0-9]* failed$/\1/p' \
+	    "$log" | tail -n 1)
+	step_failed=$(sed -n 's/^[0-9]* passed, \([0-9]*\) failed$/\1/p' \
+	    "$log" | tail -n 1)
+	step_passed=${step_passed:-0}
+	step_failed=${step_failed:-0}
 	return $rc
 }
 
@@ -103,8 +129,10 @@ sanitizer_reports() {
 }
 
 step build build_asan
+step release build_release
 step unit unit
 step conformance conformance
+step cli cli
 step fuzz fuzz_smoke
 step sanitizers sanitizer_reports
 

@@ -6,8 +6,10 @@
 //	    plugin-process costs, subject against reference, in one run
 //	harness answers -plugin PATH -out DIR
 //	    save a plugin's responses for the reference plugin to serve
+//	harness tasks -plugin PATH [flags]
+//	    task start, exit and memory against crun, in one run
 //	harness markdown RESULT.json
-//	    print a saved plugin result as Markdown tables
+//	    print a saved result (plugin or tasks) as Markdown tables
 //
 // Every plugin process the harness starts is stopped before it exits,
 // also on error and on SIGINT/SIGTERM, and plugins talk to it only over
@@ -18,8 +20,33 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 )
+
+// cleanups run, last registered first, before the harness exits, also
+// on SIGINT/SIGTERM: they undo what a subcommand set up beyond plugin
+// processes (tasks, containers, directories).
+var cleanups struct {
+	sync.Mutex
+	fns []func() []string
+}
+
+func atCleanup(f func() []string) {
+	cleanups.Lock()
+	cleanups.fns = append(cleanups.fns, f)
+	cleanups.Unlock()
+}
+
+func runCleanups() {
+	cleanups.Lock()
+	fns := cleanups.fns
+	cleanups.fns = nil
+	cleanups.Unlock()
+	for i := len(fns) - 1; i >= 0; i-- {
+		fns[i]()
+	}
+}
 
 func usage() {
 	fmt.Fprint(os.Stderr, `usage: harness COMMAND [flags]
@@ -27,7 +54,8 @@ func usage() {
 commands:
   plugin    measure a plugin process against a reference plugin
   answers   save a plugin's responses for the reference plugin
-  markdown  print a saved plugin result as Markdown tables
+  tasks     measure task start, exit and memory against crun
+  markdown  print a saved result as Markdown tables
 
 run "harness COMMAND -h" for the flags of a command.
 `)
@@ -46,6 +74,7 @@ func main() {
 	}
 	sockDir = dir
 	cleanup := func() {
+		runCleanups()
 		KillAll()
 		os.RemoveAll(dir)
 	}
@@ -65,6 +94,8 @@ func main() {
 		code = cmdPlugin(os.Args[2:])
 	case "answers":
 		code = cmdAnswers(os.Args[2:])
+	case "tasks":
+		code = cmdTasks(os.Args[2:])
 	case "markdown":
 		code = cmdMarkdown(os.Args[2:])
 	case "-h", "-help", "--help", "help":

@@ -9,9 +9,9 @@ import (
 	"strings"
 )
 
-// cmdMarkdown prints a saved `harness plugin` result as the Markdown
-// tables used in docs/benchmarks.md, so the document carries the run's
-// own numbers, not hand-copied ones.
+// cmdMarkdown prints a saved `harness plugin` or `harness tasks` result
+// as the Markdown tables used in docs/benchmarks.md, so the document
+// carries the run's own numbers, not hand-copied ones.
 func cmdMarkdown(args []string) int {
 	fs := flag.NewFlagSet("markdown", flag.ExitOnError)
 	fs.Usage = func() {
@@ -26,6 +26,18 @@ func cmdMarkdown(args []string) int {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "harness markdown:", err)
 		return 1
+	}
+	var kind struct {
+		Kind string `json:"kind"`
+	}
+	if json.Unmarshal(b, &kind) == nil && kind.Kind == "tasks" {
+		var tr TasksResult
+		if err := json.Unmarshal(b, &tr); err != nil {
+			fmt.Fprintln(os.Stderr, "harness markdown:", err)
+			return 1
+		}
+		writeTasksMarkdown(os.Stdout, &tr)
+		return 0
 	}
 	var res PluginResult
 	if err := json.Unmarshal(b, &res); err != nil {

@@ -220,6 +220,7 @@ type LatencyFigures struct {
 type Check struct {
 	Name   string `json:"name"`
 	Pass   bool   `json:"pass"`
+	NotRun bool   `json:"not_measured,omitempty"`
 	Detail string `json:"detail"`
 }
 

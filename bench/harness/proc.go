@@ -37,6 +37,7 @@ type Target struct {
 	Name string
 	Path string
 	Args []string
+	Env  []string // added to Nomad's plugin environment
 }
 
 // Plugin is one running plugin process.
@@ -97,7 +98,7 @@ func Launch(t Target) (*Plugin, error) {
 	}
 
 	cmd := exec.Command(t.Path, t.Args...)
-	cmd.Env = pluginEnv()
+	cmd.Env = append(pluginEnv(), t.Env...)
 	cmd.Stdout = outW
 	cmd.Stderr = errW
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}

@@ -137,33 +137,12 @@ jtd_exit_parse(const char *buf, size_t len, struct jtd_exit *e,
 	return 0;
 }
 
-static int
-fsync_dir_of(const char *path)
-{
-	char dir[1024];
-	char *slash;
-	int fd, r;
-
-	snprintf(dir, sizeof(dir), "%s", path);
-	slash = strrchr(dir, '/');
-	if (slash == NULL)
-		return 0;
-	*slash = '\0';
-	JTD_RETRY(fd, open(dir[0] != '\0' ? dir : "/",
-	    O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-	if (fd < 0)
-		return -1;
-	JTD_RETRY(r, fsync(fd));
-	jtd_close(fd);
-	return r;
-}
-
 int
 jtd_write_file_atomic(const char *path, const void *data, size_t len,
     struct jtd_err **err)
 {
 	char tmp[1100];
-	int fd, r;
+	int fd;
 
 	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
 		return jtd_err_set(err, JTD_INVALID, "path too long: %s", path);
@@ -175,21 +154,12 @@ jtd_write_file_atomic(const char *path, const void *data, size_t len,
 		jtd_err_sys(err, errno, "write %s", tmp);
 		goto fail;
 	}
-	JTD_RETRY(r, fsync(fd));
-	if (r != 0) {
-		jtd_err_sys(err, errno, "fsync %s", tmp);
-		goto fail;
-	}
 	jtd_close(fd);
 	fd = -1;
 	if (rename(tmp, path) != 0) {
 		jtd_err_sys(err, errno, "rename %s", tmp);
 		goto fail;
 	}
-	/* The rename must survive a crash too, or a recorded exit is lost. */
-	if (fsync_dir_of(path) != 0)
-		return jtd_err_sys(err, errno, "fsync the directory of %s",
-		    path);
 	return 0;
 fail:
 	jtd_close(fd);

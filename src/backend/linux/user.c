@@ -131,7 +131,8 @@ find_passwd(const char *user, struct lx_user *u, bool *found)
 			continue;
 		u->uid = (uid_t)uid;
 		u->gid = (gid_t)gid;
-		snprintf(u->name, sizeof(u->name), "%s", f[0]);
+		snprintf(u->name, sizeof(u->name), "%.*s",
+		    (int)sizeof(u->name) - 1, f[0]);
 		snprintf(u->home, sizeof(u->home), "%s", f[5][0] != '\0' ?
 		    f[5] : "/");
 		snprintf(u->shell, sizeof(u->shell), "%s", f[6][0] != '\0' ?
