@@ -48,6 +48,7 @@ struct runner {
 	uint64_t kill_timeout_ms;
 	int status;
 	bool destroyed;
+	bool stop_requested;	/* Ctrl-C before the task had started */
 };
 
 static char *
@@ -302,6 +303,8 @@ exited(void *arg, const struct jtd_exit *e)
 	jtd_task_destroy(r->task, true, destroyed, r);
 }
 
+static void stopped(void *arg, struct jtd_err *err);
+
 static void
 started(void *arg, struct jtd_task *t, struct jtd_err *err,
     bool recoverable)
@@ -319,6 +322,9 @@ started(void *arg, struct jtd_task *t, struct jtd_err *err,
 	}
 	r->task = t;
 	jtd_task_wait(t, exited, r);
+	if (r->stop_requested && r->task != NULL)
+		jtd_task_stop(r->task, r->stop_sig, r->kill_timeout_ms, stopped,
+		    r);
 }
 
 static void
@@ -335,8 +341,11 @@ on_signal(uv_signal_t *s, int signum)
 {
 	struct runner *r = s->data;
 
-	if (r->task == NULL)
+	if (r->task == NULL) {
+		/* Still starting: stop as soon as it runs. */
+		r->stop_requested = true;
 		return;
+	}
 	jtd_task_stop(r->task, r->stop_sig, r->kill_timeout_ms, stopped, r);
 }
 
