@@ -682,7 +682,11 @@ wait_task(struct grpc_call *call, const uint8_t *msg, size_t len)
 	} else if ((p = pending_new(call, NULL)) == NULL) {
 		grpc_call_finish(call, JTD_EXHAUSTED, "out of memory", NULL, 0);
 	} else {
-		p->waiter = jtd_task_wait(t, wait_done, p);
+		struct jtd_waiter *w = jtd_task_wait(t, wait_done, p);
+
+		/* NULL: the task had exited, wait_done ran and freed p. */
+		if (w != NULL)
+			p->waiter = w;
 	}
 	DRV_FN(wait_task_request__free_unpacked)(req, NULL);
 }

@@ -369,10 +369,45 @@ static void hook_next(struct jtd_task *t);
  * The running hook's process group, in the state directory: a plugin
  * killed mid-hook leaves it there for the next plugin's sweep.
  */
+/*
+ * A process's start time (clock ticks since boot, /proc/PID/stat field
+ * 22): with the pid it names one process for good, where the pid alone
+ * may be reused.  0 when unknown.
+ */
+static unsigned long long
+proc_start_time(long pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long start = 0;
+	ssize_t n;
+	int fd, field;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	JTD_RETRY(fd, open(path, O_RDONLY | O_CLOEXEC));
+	if (fd < 0)
+		return 0;
+	n = jtd_read(fd, buf, sizeof(buf) - 1);
+	jtd_close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	/* The command name may hold spaces: count fields after its ')'. */
+	p = strrchr(buf, ')');
+	for (field = 2; p != NULL && field < 22; field++)
+		p = strchr(p + 1, ' ');
+	if (p != NULL)
+		start = strtoull(p + 1, NULL, 10);
+	return start;
+}
+
+/*
+ * The running hook's process group, in the state directory: a plugin
+ * killed mid-hook leaves it there for the next plugin's sweep.
+ */
 static void
 hook_record(struct jtd_task *t, int pid)
 {
-	char path[PATH_MAX], line[32];
+	char path[PATH_MAX], line[64];
 	struct jtd_err *err = NULL;
 	int n;
 
@@ -381,7 +416,8 @@ hook_record(struct jtd_task *t, int pid)
 		unlink(path);
 		return;
 	}
-	n = snprintf(line, sizeof(line), "%d\n", pid);
+	n = snprintf(line, sizeof(line), "%d %llu\n", pid,
+	    proc_start_time(pid));
 	if (jtd_write_file_atomic(path, line, (size_t)n, &err) != 0)
 		jtd_err_clear(&err);
 }
@@ -1455,37 +1491,28 @@ jtd_task_recover(struct jtd_tasks *ts, const DRV(TaskConfig) *tc,
 }
 
 /*
- * A host hook a dead plugin was running: its process group still runs
- * if its leader does.  The group is only signalled when the leader is
- * still the /bin/sh the driver started (pid numbers are reused).
+ * A host hook a dead plugin was running: its process group is signalled
+ * only if its leader is provably the same process (pid and start time),
+ * since pid numbers are reused.
  */
 static void
 sweep_hook(const char *dir)
 {
-	char path[PATH_MAX], cmd[16];
+	char path[PATH_MAX];
 	struct jtd_err *err = NULL;
+	unsigned long long start;
 	char *text;
 	long pid;
-	int fd;
-	ssize_t n;
 
 	snprintf(path, sizeof(path), "%s/hook", dir);
-	text = jtd_read_file(path, 32, NULL, &err);
+	text = jtd_read_file(path, 64, NULL, &err);
 	jtd_err_clear(&err);
 	if (text == NULL)
 		return;
-	pid = strtol(text, NULL, 10);
-	free(text);
-	if (pid <= 1)
-		return;
-	snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
-	JTD_RETRY(fd, open(path, O_RDONLY | O_CLOEXEC));
-	if (fd < 0)
-		return;
-	n = jtd_read(fd, cmd, sizeof(cmd));
-	jtd_close(fd);
-	if (n >= 10 && memcmp(cmd, "/bin/sh\0-c", 10) == 0)
+	if (sscanf(text, "%ld %llu", &pid, &start) == 2 && pid > 1 &&
+	    start != 0 && proc_start_time(pid) == start)
 		kill(-(pid_t)pid, SIGKILL);
+	free(text);
 }
 
 /* Finish what a dead plugin left half done. */

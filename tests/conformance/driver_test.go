@@ -309,6 +309,12 @@ func TestUnknownTaskID(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			h.t = t
 			err := calls[name](h.ctx())
+			// DestroyTask is idempotent: destroying what does not
+			// exist (any more) succeeds; Nomad ignores its result.
+			if name == "DestroyTask" && err == nil {
+				h.alive()
+				return
+			}
 			if status.Code(err) != codes.NotFound {
 				t.Errorf("%s on an unknown task: want NOT_FOUND, got %v",
 					name, err)

@@ -117,6 +117,14 @@ func (s *lineSink) Lines() []string {
 	return out
 }
 
+// CompleteLines is Lines without a trailing unterminated line.
+func (s *lineSink) CompleteLines() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+
+	return append([]string(nil), s.lines...)
+}
+
 // harness is one plugin process started as Nomad starts it.
 type harness struct {
 	t      testing.TB
@@ -126,6 +134,9 @@ type harness struct {
 	*pluginClients
 	stderr  *lineSink
 	hostLog *syncBuffer
+	// killed: the test SIGKILLed the plugin, so its last stderr line
+	// may be cut short; only complete lines are checked.
+	killed bool
 }
 
 type syncBuffer struct {
@@ -167,6 +178,16 @@ func launch(t testing.TB) *harness {
 func launchEnv(t testing.TB, env ...string) *harness {
 	t.Helper()
 
+	h := newHarness(t, env...)
+	t.Cleanup(h.close)
+	h.connect()
+	return h
+}
+
+// newHarness prepares the go-plugin client without starting the plugin;
+// the caller arranges for h.close and then calls h.connect.
+func newHarness(t testing.TB, env ...string) *harness {
+	t.Helper()
 	h := &harness{t: t, bin: binaryPath(t), stderr: &lineSink{},
 		hostLog: &syncBuffer{}}
 	cmd := exec.Command(h.bin)
@@ -179,8 +200,13 @@ func launchEnv(t testing.TB, env ...string) *harness {
 		Logger:           newHostLogger(h.hostLog),
 		Stderr:           h.stderr,
 	})
-	t.Cleanup(h.close)
+	return h
+}
 
+// connect launches the plugin (handshake) and dispenses "driver".
+func (h *harness) connect() {
+	t := h.t
+	t.Helper()
 	proto, err := h.client.Client()
 	if err != nil {
 		t.Fatalf("go-plugin could not start the plugin: %v\nhost log:\n%s",
@@ -193,12 +219,15 @@ func launchEnv(t testing.TB, env ...string) *harness {
 		t.Fatalf("dispense: %v", err)
 	}
 	h.pluginClients = raw.(*pluginClients)
-	return h
 }
 
 func (h *harness) close() {
 	h.client.Kill()
-	checkStderr(h.t, h.stderr.Lines())
+	if h.killed {
+		checkStderr(h.t, h.stderr.CompleteLines())
+	} else {
+		checkStderr(h.t, h.stderr.Lines())
+	}
 	if h.t.Failed() {
 		h.t.Logf("host log:\n%s", h.hostLog.String())
 	}
