@@ -121,6 +121,19 @@ struct jtd_tasks {
 	bool configured;
 };
 
+/*
+ * What the shim and the host hooks get as environment: not the plugin's,
+ * which is the Nomad agent's plus the plugin handshake's.  A task without
+ * Exec_clean inherits its supervisor's (jail(8)'s rule).
+ */
+static const char *const shim_env[] = {
+	"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+	NULL,
+};
+
+/* Environment marker of a task's host hook processes: NAME=<jail name>. */
+#define JTD_HOOK_MARKER "JTD_JAIL_NAME"
+
 static void task_exited(struct jtd_task *t);
 static void teardown(struct jtd_task *t);
 static void task_release(struct jtd_task *t, bool shutdown);
@@ -369,59 +382,6 @@ static void hook_next(struct jtd_task *t);
  * The running hook's process group, in the state directory: a plugin
  * killed mid-hook leaves it there for the next plugin's sweep.
  */
-/*
- * A process's start time (clock ticks since boot, /proc/PID/stat field
- * 22): with the pid it names one process for good, where the pid alone
- * may be reused.  0 when unknown.
- */
-static unsigned long long
-proc_start_time(long pid)
-{
-	char path[64], buf[1024], *p;
-	unsigned long long start = 0;
-	ssize_t n;
-	int fd, field;
-
-	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
-	JTD_RETRY(fd, open(path, O_RDONLY | O_CLOEXEC));
-	if (fd < 0)
-		return 0;
-	n = jtd_read(fd, buf, sizeof(buf) - 1);
-	jtd_close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	/* The command name may hold spaces: count fields after its ')'. */
-	p = strrchr(buf, ')');
-	for (field = 2; p != NULL && field < 22; field++)
-		p = strchr(p + 1, ' ');
-	if (p != NULL)
-		start = strtoull(p + 1, NULL, 10);
-	return start;
-}
-
-/*
- * The running hook's process group, in the state directory: a plugin
- * killed mid-hook leaves it there for the next plugin's sweep.
- */
-static void
-hook_record(struct jtd_task *t, int pid)
-{
-	char path[PATH_MAX], line[64];
-	struct jtd_err *err = NULL;
-	int n;
-
-	snprintf(path, sizeof(path), "%s/hook", t->dir);
-	if (pid <= 0) {
-		unlink(path);
-		return;
-	}
-	n = snprintf(line, sizeof(line), "%d %llu\n", pid,
-	    proc_start_time(pid));
-	if (jtd_write_file_atomic(path, line, (size_t)n, &err) != 0)
-		jtd_err_clear(&err);
-}
-
 static void
 hook_finish(struct jtd_task *t, struct jtd_err *err)
 {
@@ -442,7 +402,6 @@ hook_exited(uv_process_t *p, int64_t status, int sig)
 	uv_close((uv_handle_t *)p, NULL);
 	t->open_handles--;
 	uv_timer_stop(&h->timer);
-	hook_record(t, 0);
 	if (h->timed_out)
 		jtd_err_set(&err, JTD_ABORTED, "%s \"%s\" ran longer than "
 		    "Exec_timeout (%ds) and was killed", param, cmd,
@@ -477,7 +436,7 @@ hook_next(struct jtd_task *t)
 	struct hookrun *h = &t->hook;
 	uv_process_options_t o;
 	uv_stdio_container_t stdio[3];
-	char *args[4];
+	char *args[4], *env[3], marker[300];
 	int r;
 
 	while (h->li < h->nlists && h->ci >= h->lists[h->li]->n) {
@@ -502,8 +461,17 @@ hook_next(struct jtd_task *t)
 	o.exit_cb = hook_exited;
 	o.stdio = stdio;
 	o.stdio_count = 3;
-	/* Its own process group, so a sweep can end what it started. */
-	o.flags = UV_PROCESS_DETACHED;
+	/*
+	 * Not the agent's environment, and a marker that every process of
+	 * the hook inherits: a plugin killed mid-hook leaves processes the
+	 * next plugin's sweep can find by it.
+	 */
+	snprintf(marker, sizeof(marker), "%s=%s", JTD_HOOK_MARKER,
+	    t->jail->name);
+	env[0] = (char *)shim_env[0];
+	env[1] = marker;
+	env[2] = NULL;
+	o.env = env;
 	h->timed_out = false;
 	h->proc.data = t;
 	r = uv_spawn(t->ts->loop, &h->proc, &o);
@@ -517,7 +485,6 @@ hook_next(struct jtd_task *t)
 		return;
 	}
 	t->open_handles++;
-	hook_record(t, h->proc.pid);
 	if (t->jail->exec_timeout > 0)
 		uv_timer_start(&h->timer, hook_timeout,
 		    (uint64_t)t->jail->exec_timeout * 1000, 0);
@@ -795,11 +762,6 @@ shim_exited(uv_process_t *p, int64_t status, int sig)
 	close_handle(t, (uv_handle_t *)p);
 }
 
-static const char *const shim_env[] = {
-	"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-	NULL,
-};
-
 static int
 spawn_shim(struct jtd_task *t, struct jtd_err **err)
 {
@@ -833,11 +795,6 @@ spawn_shim(struct jtd_task *t, struct jtd_err **err)
 	args[2] = NULL;
 	o.file = t->ts->shim_path;
 	o.args = args;
-	/*
-	 * Not the plugin's environment: it is the Nomad agent's, with the
-	 * plugin handshake's variables, and a task without Exec_clean
-	 * inherits its supervisor's (jail(8)'s rule).
-	 */
 	o.env = (char **)shim_env;
 	o.exit_cb = shim_exited;
 	o.stdio = stdio;
@@ -1491,28 +1448,48 @@ jtd_task_recover(struct jtd_tasks *ts, const DRV(TaskConfig) *tc,
 }
 
 /*
- * A host hook a dead plugin was running: its process group is signalled
- * only if its leader is provably the same process (pid and start time),
- * since pid numbers are reused.
+ * Host hook processes a dead plugin left running for jail `name`: found
+ * by the marker in their environment (inherited by everything they
+ * start), then killed.  Reads /proc; where there is none (FreeBSD
+ * without procfs) hooks left by a killed plugin keep running.
  */
 static void
-sweep_hook(const char *dir)
+sweep_hooks(const char *name)
 {
-	char path[PATH_MAX];
-	struct jtd_err *err = NULL;
-	unsigned long long start;
-	char *text;
-	long pid;
+	char want[300], path[64], env[16384];
+	struct dirent *de;
+	size_t wl;
+	DIR *d;
 
-	snprintf(path, sizeof(path), "%s/hook", dir);
-	text = jtd_read_file(path, 64, NULL, &err);
-	jtd_err_clear(&err);
-	if (text == NULL)
-		return;
-	if (sscanf(text, "%ld %llu", &pid, &start) == 2 && pid > 1 &&
-	    start != 0 && proc_start_time(pid) == start)
-		kill(-(pid_t)pid, SIGKILL);
-	free(text);
+	wl = (size_t)snprintf(want, sizeof(want), "%s=%s", JTD_HOOK_MARKER,
+	    name) + 1;
+	d = opendir("/proc");
+	while (d != NULL && (de = readdir(d)) != NULL) {
+		long pid = strtol(de->d_name, NULL, 10);
+		ssize_t n, i;
+		int fd;
+
+		if (pid <= 1 || pid == (long)getpid())
+			continue;
+		snprintf(path, sizeof(path), "/proc/%ld/environ", pid);
+		JTD_RETRY(fd, open(path, O_RDONLY | O_CLOEXEC));
+		if (fd < 0)
+			continue;
+		n = jtd_read(fd, env, sizeof(env));
+		jtd_close(fd);
+		/* Entries are NUL-terminated: match whole entries only. */
+		for (i = 0; i + (ssize_t)wl <= n; ) {
+			if (memcmp(env + i, want, wl) == 0) {
+				kill((pid_t)pid, SIGKILL);
+				break;
+			}
+			while (i < n && env[i] != '\0')
+				i++;
+			i++;
+		}
+	}
+	if (d != NULL)
+		closedir(d);
 }
 
 /* Finish what a dead plugin left half done. */
@@ -1528,7 +1505,7 @@ sweep_one(struct jtd_tasks *ts, const char *name)
 	snprintf(dir, sizeof(dir), "%s/%s", ts->tasks_dir, name);
 	if (file_exists(dir, "started") && !file_exists(dir, JTD_STATE_DESTROY))
 		return;		/* Nomad's RecoverTask will claim it */
-	sweep_hook(dir);
+	sweep_hooks(name);
 	snprintf(path, sizeof(path), "%s/%s", dir, JTD_STATE_SPEC);
 	j = jtd_jail_load(path, &err);
 	if (j != NULL) {

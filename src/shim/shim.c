@@ -496,6 +496,29 @@ record_exit(struct shim *s, const struct jtd_exit *e, struct jtd_err **err)
 	return jtd_write_file_atomic(path, buf, (size_t)n, err);
 }
 
+#if defined(__SANITIZE_ADDRESS__)
+#define JTD_LSAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define JTD_LSAN 1
+#endif
+#endif
+
+#ifdef JTD_LSAN
+#include <sanitizer/lsan_interface.h>
+
+static void
+lsan_check_now(void)
+{
+	__lsan_do_leak_check();
+}
+#else
+static void
+lsan_check_now(void)
+{
+}
+#endif
+
 static void
 release(struct shim *s)
 {
@@ -514,6 +537,12 @@ release(struct shim *s)
 	jtd_close(s->log_fd);
 	jtd_close(s->ctl_fd);
 	jtd_jail_free(s->j);
+	/*
+	 * In sanitizer builds the leak check runs now, not at exit: it
+	 * takes a while, and a plugin that saw `wait` close would find the
+	 * supervisor still there.
+	 */
+	lsan_check_now();
 	/* Last: the plugin sees EOF on `wait` once we are done. */
 	jtd_close(s->wait_fd);
 }

@@ -119,9 +119,21 @@ func TestE2ESignalTask(t *testing.T) {
 			"started_at, completed_at and result present)", ins)
 	}
 
+	// One at a time: a second SIGUSR1 sent before the shell ran its
+	// trap for the first would be merged with it (POSIX signals do not
+	// queue), and the test would fail for the wrong reason.
+	want := map[string]string{"SIGUSR1": "got-usr1", "SIGHUP": "got-hup"}
+	seen := map[string]int{}
 	for _, s := range []string{"SIGUSR1", "SIGHUP", "SIGUSR1"} {
 		if err := tk.signal(s); err != nil {
 			t.Fatalf("SignalTask(%s): %v", s, err)
+		}
+		seen[want[s]]++
+		n := seen[want[s]]
+		if !tk.stdout.waitCond(outputLimit, func() bool {
+			return strings.Count(tk.stdout.buf.String(), want[s]) >= n
+		}) {
+			t.Fatalf("after %s stdout is %q", s, tk.out())
 		}
 	}
 	if !tk.stdout.waitCond(outputLimit, func() bool {
