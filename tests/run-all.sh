@@ -74,7 +74,12 @@ conformance() {
 	JTD_BINARY="$top/build-test/src/jail-task-driver" \
 	    tests/conformance/run.sh >"$log" 2>&1 || rc=$?
 	grep -E '^\s*--- (PASS|FAIL|SKIP)|^(ok|FAIL|PASS)\b|^== ' "$log"
-	[ $rc -eq 0 ] || tail -n 60 "$log"
+	# On failure, what each test said (go test -v interleaves parallel
+	# tests, so the failing lines are anywhere in the log), then the end.
+	if [ $rc -ne 0 ]; then
+		grep -E '_test\.go:[0-9]+:' "$log" | head -n 80
+		tail -n 20 "$log"
+	fi
 	step_passed=$(grep -cE '^\s*--- PASS' "$log")
 	step_failed=$(grep -cE '^\s*--- FAIL' "$log")
 	return $rc

@@ -175,6 +175,29 @@ log_kv(const struct jtd_task *t, const char *kv[5])
 	return kv;
 }
 
+/*
+ * Remove a task's state directory: its files (it has no subdirectories)
+ * and then the directory.  Returns rmdir's result.
+ */
+static int
+remove_state_dir(const char *dir)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+
+	d = opendir(dir);
+	while (d != NULL && (de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		unlink(path);
+	}
+	if (d != NULL)
+		closedir(d);
+	return rmdir(dir);
+}
+
 /* ---- the table ------------------------------------------------------- */
 
 struct jtd_tasks *
@@ -988,22 +1011,7 @@ jtd_task_start(struct jtd_tasks *ts, const DRV(TaskConfig) *tc,
 
 fail_dir:
 	jtd_backend_cleanup(t->jail, NULL);
-	{
-		DIR *d = opendir(t->dir);
-		struct dirent *de;
-
-		while (d != NULL && (de = readdir(d)) != NULL) {
-			if (strcmp(de->d_name, ".") != 0 &&
-			    strcmp(de->d_name, "..") != 0) {
-				snprintf(path, sizeof(path), "%s/%s", t->dir,
-				    de->d_name);
-				unlink(path);
-			}
-		}
-		if (d != NULL)
-			closedir(d);
-		rmdir(t->dir);
-	}
+	(void)remove_state_dir(t->dir);
 fail_task:
 	task_release(t, false);
 	return -1;
@@ -1280,26 +1288,6 @@ jtd_task_stop(struct jtd_task *t, int sig, uint64_t timeout_ms,
 /* ---- destroy --------------------------------------------------------- */
 
 static void
-remove_state(struct jtd_task *t)
-{
-	char path[PATH_MAX];
-	DIR *d;
-	struct dirent *de;
-
-	d = opendir(t->dir);
-	if (d == NULL)
-		return;
-	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", t->dir, de->d_name);
-		unlink(path);
-	}
-	closedir(d);
-	rmdir(t->dir);
-}
-
-static void
 teardown_finish(struct jtd_task *t, struct jtd_err *err)
 {
 	const char *kv[5];
@@ -1316,7 +1304,7 @@ teardown_finish(struct jtd_task *t, struct jtd_err *err)
 		task_release(t, false);
 		return;
 	}
-	remove_state(t);
+	(void)remove_state_dir(t->dir);
 	done_all(&t->destroyers, NULL);
 	task_release(t, false);
 }
@@ -1499,8 +1487,6 @@ sweep_one(struct jtd_tasks *ts, const char *name)
 	char dir[600], path[PATH_MAX];
 	struct jtd_err *err = NULL;
 	struct jtd_jail *j;
-	DIR *d;
-	struct dirent *de;
 
 	snprintf(dir, sizeof(dir), "%s/%s", ts->tasks_dir, name);
 	if (file_exists(dir, "started") && !file_exists(dir, JTD_STATE_DESTROY))
@@ -1529,16 +1515,7 @@ sweep_one(struct jtd_tasks *ts, const char *name)
 		jtd_jail_free(j);
 	}
 	jtd_err_clear(&err);
-	d = opendir(dir);
-	while (d != NULL && (de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		unlink(path);
-	}
-	if (d != NULL)
-		closedir(d);
-	if (rmdir(dir) == 0)
+	if (remove_state_dir(dir) == 0)
 		jtd_info("removed leftover task state %s", name);
 }
 
